@@ -1,0 +1,33 @@
+/* fo_config.h -- portability macros shared by fastopt's C headers.
+ *
+ * FO_MULTIVERSION marks a hot element-wise kernel for function
+ * multi-versioning: GCC/Clang emit an AVX2+FMA clone and a baseline clone and
+ * the dynamic loader picks one for the running CPU (ifunc). The binary
+ * therefore uses 256-bit FMA code on Haswell/Zen and later, and still runs on
+ * any x86-64. Elsewhere (other ISAs, MSVC, no ifunc) it expands to nothing.
+ */
+#ifndef FO_CONFIG_H
+#define FO_CONFIG_H
+
+#if defined(__x86_64__) && defined(__linux__) && \
+    ((defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8) || \
+     (defined(__clang__) && __clang_major__ >= 14))
+#define FO_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define FO_MULTIVERSION
+#endif
+
+#if defined(_MSC_VER)
+#define FO_RESTRICT __restrict
+#else
+#define FO_RESTRICT __restrict__
+#endif
+
+#ifdef _OPENMP
+#include <omp.h>
+static int fo_omp_max_threads(void) { return omp_get_max_threads(); }
+#else
+static int fo_omp_max_threads(void) { return 1; }
+#endif
+
+#endif

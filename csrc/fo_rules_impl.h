@@ -1,0 +1,221 @@
+/* fo_rules_impl.h -- the update kernels, written once for FO_REAL.
+ *
+ * Included by fo_rules.h with FO_REAL = float and double. Each kernel updates
+ * p[0:n] and its state in place from the gradient g[0:n]; g is read only.
+ * Gradient preprocessing (global-norm scale, value clipping) is fused into
+ * the same pass. A NaN gradient stays NaN (the comparisons in fo_prep do not
+ * swallow it), so divergence is visible to the caller.
+ */
+#define FO_CAT2(a, b) a##b
+#define FO_CAT(a, b) FO_CAT2(a, b)
+#define FO_NAME(name) FO_CAT(name, FO_SUFFIX)
+
+static inline FO_REAL FO_NAME(fo_prep)(FO_REAL g, FO_REAL scale, FO_REAL clip)
+{
+    g *= scale;
+    g = g > clip ? clip : g;
+    return g < -clip ? -clip : g;
+}
+
+/* SGD (PyTorch): g += wd p; b = mu b + (1 - dampening) g (b = g on the first
+ * step); g = nesterov ? g + mu b : b; p -= lr g. buf is NULL when mu == 0. */
+FO_MULTIVERSION
+static void FO_NAME(fo_sgd)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                            FO_REAL *FO_RESTRICT buf, ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL lr = (FO_REAL)c->lr, wd = (FO_REAL)c->weight_decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL mu = (FO_REAL)c->momentum;
+    const FO_REAL keep = c->first ? (FO_REAL)0 : mu;
+    const FO_REAL damp = c->first ? (FO_REAL)1 : (FO_REAL)(1.0 - c->dampening);
+    ptrdiff_t i;
+    if (buf == NULL) {
+        for (i = 0; i < n; i++) {
+            FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+            p[i] -= lr * gi;
+        }
+    } else if (c->nesterov) {
+        for (i = 0; i < n; i++) {
+            FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+            FO_REAL b = keep * buf[i] + damp * gi;
+            buf[i] = b;
+            p[i] -= lr * (gi + mu * b);
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+            FO_REAL b = keep * buf[i] + damp * gi;
+            buf[i] = b;
+            p[i] -= lr * b;
+        }
+    }
+}
+
+/* Adagrad (PyTorch): g += wd p; s += g^2; p -= clr g / (sqrt(s) + eps),
+ * with clr = lr / (1 + (t - 1) lr_decay) folded into c->lr by the caller. */
+FO_MULTIVERSION
+static void FO_NAME(fo_adagrad)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                                FO_REAL *FO_RESTRICT sum, ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL lr = (FO_REAL)c->lr, wd = (FO_REAL)c->weight_decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL eps = (FO_REAL)c->eps;
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+        FO_REAL s = sum[i] + gi * gi;
+        sum[i] = s;
+        p[i] -= lr * gi / (FO_SQRT(s) + eps);
+    }
+}
+
+/* RMSprop (PyTorch): g += wd p; v = alpha v + (1 - alpha) g^2;
+ * centered: a = alpha a + (1 - alpha) g, v~ = v - a^2, else v~ = v;
+ * momentum: b = mu b + g / (sqrt(v~) + eps), p -= lr b;
+ * otherwise p -= lr g / (sqrt(v~) + eps). gavg / buf are NULL when unused. */
+FO_MULTIVERSION
+static void FO_NAME(fo_rmsprop)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                                FO_REAL *FO_RESTRICT sq, FO_REAL *FO_RESTRICT gavg,
+                                FO_REAL *FO_RESTRICT buf, ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL lr = (FO_REAL)c->lr, wd = (FO_REAL)c->weight_decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL eps = (FO_REAL)c->eps, mu = (FO_REAL)c->momentum;
+    const FO_REAL a = (FO_REAL)c->alpha, a1 = (FO_REAL)(1.0 - c->alpha);
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+        FO_REAL v = a * sq[i] + a1 * gi * gi;
+        sq[i] = v;
+        if (gavg != NULL) {
+            FO_REAL ga = a * gavg[i] + a1 * gi;
+            gavg[i] = ga;
+            v -= ga * ga;
+        }
+        FO_REAL d = FO_SQRT(v) + eps;
+        if (buf != NULL) {
+            FO_REAL b = mu * buf[i] + gi / d;
+            buf[i] = b;
+            p[i] -= lr * b;
+        } else {
+            p[i] -= lr * gi / d;
+        }
+    }
+}
+
+/* Adam / AdamW (PyTorch): p *= decay (AdamW: 1 - lr wd); g += wd p (Adam);
+ * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; amsgrad: v^ = max(v^, v);
+ * p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps). vmax is NULL unless amsgrad. */
+FO_MULTIVERSION
+static void FO_NAME(fo_adam)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                             FO_REAL *FO_RESTRICT m, FO_REAL *FO_RESTRICT v,
+                             FO_REAL *FO_RESTRICT vmax, ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL wd = (FO_REAL)c->weight_decay, decay = (FO_REAL)c->decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL b1 = (FO_REAL)c->beta1, b1c = (FO_REAL)(1.0 - c->beta1);
+    const FO_REAL b2 = (FO_REAL)c->beta2, b2c = (FO_REAL)(1.0 - c->beta2);
+    const FO_REAL step = (FO_REAL)(c->lr / c->bc1), ibc2s = (FO_REAL)(1.0 / c->bc2_sqrt);
+    const FO_REAL eps = (FO_REAL)c->eps;
+    ptrdiff_t i;
+    if (vmax == NULL) {
+        for (i = 0; i < n; i++) {
+            FO_REAL pi = p[i];
+            FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * pi;
+            FO_REAL mi = b1 * m[i] + b1c * gi;
+            FO_REAL vi = b2 * v[i] + b2c * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = pi * decay - step * mi / (FO_SQRT(vi) * ibc2s + eps);
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            FO_REAL pi = p[i];
+            FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * pi;
+            FO_REAL mi = b1 * m[i] + b1c * gi;
+            FO_REAL vi = b2 * v[i] + b2c * gi * gi;
+            FO_REAL vm = vmax[i] > vi ? vmax[i] : vi;
+            m[i] = mi;
+            v[i] = vi;
+            vmax[i] = vm;
+            p[i] = pi * decay - step * mi / (FO_SQRT(vm) * ibc2s + eps);
+        }
+    }
+}
+
+/* NAdam (PyTorch): g += wd p; m, v as Adam; d = sqrt(v / bc2) + eps;
+ * p -= (c_grad g + c_m m) / d (momentum-schedule factors from the caller). */
+FO_MULTIVERSION
+static void FO_NAME(fo_nadam)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                              FO_REAL *FO_RESTRICT m, FO_REAL *FO_RESTRICT v,
+                              ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL wd = (FO_REAL)c->weight_decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL b1 = (FO_REAL)c->beta1, b1c = (FO_REAL)(1.0 - c->beta1);
+    const FO_REAL b2 = (FO_REAL)c->beta2, b2c = (FO_REAL)(1.0 - c->beta2);
+    const FO_REAL ibc2 = (FO_REAL)(1.0 / c->bc2), eps = (FO_REAL)c->eps;
+    const FO_REAL cg = (FO_REAL)c->c_grad, cm = (FO_REAL)c->c_m;
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+        FO_REAL mi = b1 * m[i] + b1c * gi;
+        FO_REAL vi = b2 * v[i] + b2c * gi * gi;
+        FO_REAL d = FO_SQRT(vi * ibc2) + eps;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= (cg * gi + cm * mi) / d;
+    }
+}
+
+/* scikit-learn's MLP 'sgd' solver: u = mu u - lr g; nesterov: p += mu u - lr g,
+ * otherwise p += u. The gradient already holds the L2 term. */
+FO_MULTIVERSION
+static void FO_NAME(fo_sk_sgd)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                               FO_REAL *FO_RESTRICT vel, ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL lr = (FO_REAL)c->lr, mu = (FO_REAL)c->momentum;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip);
+        FO_REAL u = mu * vel[i] - lr * gi;
+        vel[i] = u;
+        p[i] += c->nesterov ? mu * u - lr * gi : u;
+    }
+}
+
+/* scikit-learn's MLP 'adam' solver: m, v as Adam;
+ * p -= lr sqrt(bc2) / bc1 * m / (sqrt(v) + eps) (eps added to the raw sqrt(v)). */
+FO_MULTIVERSION
+static void FO_NAME(fo_sk_adam)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                                FO_REAL *FO_RESTRICT m, FO_REAL *FO_RESTRICT v,
+                                ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL b1 = (FO_REAL)c->beta1, b1c = (FO_REAL)(1.0 - c->beta1);
+    const FO_REAL b2 = (FO_REAL)c->beta2, b2c = (FO_REAL)(1.0 - c->beta2);
+    const FO_REAL step = (FO_REAL)(c->lr * c->bc2_sqrt / c->bc1), eps = (FO_REAL)c->eps;
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip);
+        FO_REAL mi = b1 * m[i] + b1c * gi;
+        FO_REAL vi = b2 * v[i] + b2c * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= step * mi / (FO_SQRT(vi) + eps);
+    }
+}
+
+/* Sum of squares of g[0:n], accumulated in double. */
+static double FO_NAME(fo_sumsq)(const FO_REAL *FO_RESTRICT g, ptrdiff_t n)
+{
+    double s = 0.0;
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) s += (double)g[i] * (double)g[i];
+    return s;
+}
+
+#undef FO_NAME
+#undef FO_CAT
+#undef FO_CAT2

@@ -1,0 +1,8 @@
+"""fastopt: compiled optimizers for neural networks and linear models, as
+scikit-learn estimators."""
+
+from fastopt import optim
+
+__version__ = "0.1.0"
+
+__all__ = ["optim"]

@@ -1,0 +1,11 @@
+from fastopt.optim._rules cimport RuleConfig, RuleState
+
+cdef class OptimizerState:
+    cdef RuleConfig cfg
+    cdef RuleState st
+    cdef readonly object dtype
+    cdef readonly tuple shapes
+    cdef readonly tuple buffer_names
+    cdef bint _single
+    cdef list _buffers
+    cdef void* flat_buffer(self, int k)

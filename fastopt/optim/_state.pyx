@@ -1,0 +1,217 @@
+# cython: language_level=3
+"""Optimizer state over flat buffers, and the Python entry point of a step.
+
+An ``OptimizerState`` owns the hyper-parameters as a C struct, the step
+count, and up to three state buffers per parameter array (momentum, first
+and second moments, ...), all C-contiguous and of the parameters' dtype. A
+step validates its arguments with cheap NumPy C-API checks -- so a refused
+step touches nothing -- and then runs the fused kernels of ``_rules`` with the
+GIL released. One flat parameter array costs one kernel pass; a list of
+arrays costs one pass per array with a shared global-norm clipping factor.
+Training loops in other modules read ``cfg``/``st`` and ``flat_buffer``
+directly and call ``rule_step`` themselves.
+"""
+
+import numpy as np
+
+cimport numpy as cnp
+from cython cimport floating
+from fastopt.optim._rules cimport (
+    fo_coef, rule_begin, rule_apply, grad_sumsq, state_buffer_used, state_buffer_initial,
+)
+
+cnp.import_array()
+
+cdef extern from "fo_config.h" nogil:
+    int fo_omp_max_threads()
+
+
+def _as_list(arrays, str name):
+    if isinstance(arrays, np.ndarray):
+        return [arrays]
+    if isinstance(arrays, (list, tuple)) and all(isinstance(a, np.ndarray) for a in arrays):
+        return list(arrays)
+    raise TypeError(
+        f"{name} must be a numpy array or a list of numpy arrays, got {type(arrays).__name__}"
+    )
+
+
+cdef inline str _label(str name, bint single, Py_ssize_t i):
+    return name if single else f"{name}[{i}]"
+
+
+cdef class OptimizerState:
+    """State of one optimizer over a fixed set of parameter arrays.
+
+    Created by ``Optimizer.init(params)``; advanced by ``Optimizer.step`` (or
+    ``state.step``). Holds the step count and the per-element buffers, named
+    as in PyTorch's ``optimizer.state`` (``exp_avg``, ``exp_avg_sq``,
+    ``momentum_buffer``, ...).
+    """
+
+    def __init__(self, dict config, params, tuple buffer_names):
+        cdef list arrays = _as_list(params, "params")
+        cdef int k
+        if len(arrays) == 0:
+            raise ValueError("params is an empty list; pass at least one parameter array")
+        self.cfg = config
+        self.st.t = 0
+        self.st.mu_product = 1.0
+        self._single = isinstance(params, np.ndarray)
+        self.buffer_names = buffer_names
+        dtype = arrays[0].dtype
+        if dtype != np.float32 and dtype != np.float64:
+            raise TypeError(
+                f"parameters must be float32 or float64 arrays, got dtype {dtype}; "
+                "convert them with arr.astype(np.float32) before init"
+            )
+        self.dtype = dtype
+        for i, a in enumerate(arrays):
+            label = _label("params", self._single, i)
+            if a.dtype != dtype:
+                raise TypeError(
+                    f"{label} has dtype {a.dtype} but params[0] has {dtype}; "
+                    "all parameter arrays must share one dtype"
+                )
+            self._check_writable(a, label)
+        self.shapes = tuple(a.shape for a in arrays)
+        self._buffers = []
+        for a in arrays:
+            per_param = []
+            for k in range(3):
+                if state_buffer_used(&self.cfg, k):
+                    per_param.append(np.full(a.shape, state_buffer_initial(&self.cfg, k), dtype))
+                else:
+                    per_param.append(None)
+            self._buffers.append(per_param)
+
+    @staticmethod
+    def _check_writable(cnp.ndarray a, str label):
+        if not cnp.PyArray_IS_C_CONTIGUOUS(a):
+            raise ValueError(
+                f"{label} is not C-contiguous; the optimizer updates parameters in place, "
+                "so step a contiguous array (np.ascontiguousarray) and keep using that array"
+            )
+        if not cnp.PyArray_ISWRITEABLE(a):
+            raise ValueError(
+                f"{label} is read-only; the optimizer updates parameters in place, "
+                "pass a writeable array (arr.copy())"
+            )
+
+    cdef void* flat_buffer(self, int k):
+        """Data pointer of state buffer ``k`` of the first parameter (NULL if unused)."""
+        buf = self._buffers[0][k]
+        return NULL if buf is None else cnp.PyArray_DATA(<cnp.ndarray> buf)
+
+    @property
+    def step_count(self):
+        """Number of steps taken."""
+        return self.st.t
+
+    @property
+    def buffers(self):
+        """Dict of state buffer name -> array (list of arrays for list parameters)."""
+        out = {}
+        for k, name in enumerate(self.buffer_names):
+            bufs = [b[k] for b in self._buffers]
+            if bufs[0] is not None:
+                out[name] = bufs[0] if self._single else bufs
+        return out
+
+    @property
+    def config(self):
+        """The hyper-parameters this state was created with, as a dict."""
+        return self.cfg
+
+    def __reduce__(self):
+        return (_rebuild_state, (self.cfg, self.st.t, self.st.mu_product, self._single,
+                                 self.buffer_names, self.shapes, self.dtype, self._buffers))
+
+    def __repr__(self):
+        return (f"OptimizerState(step_count={self.st.t}, dtype={np.dtype(self.dtype).name}, "
+                f"shapes={list(self.shapes)}, buffers={[n for n in self.buffers]})")
+
+    def _check_step(self, list ps, list gs):
+        cdef Py_ssize_t i
+        if len(ps) != len(self.shapes) or len(gs) != len(self.shapes):
+            raise ValueError(
+                f"this state holds {len(self.shapes)} parameter array(s); got "
+                f"{len(ps)} parameter and {len(gs)} gradient array(s)"
+            )
+        for i in range(len(ps)):
+            p, g = ps[i], gs[i]
+            pl = _label("params", self._single, i)
+            gl = _label("grads", self._single, i)
+            if p.dtype != self.dtype:
+                raise TypeError(f"{pl} has dtype {p.dtype}, but this state was created for "
+                                f"{self.dtype}; create the state from these arrays with init()")
+            if g.dtype != self.dtype:
+                raise TypeError(f"{gl} has dtype {g.dtype}; it must match the parameters "
+                                f"({self.dtype})")
+            if p.shape != self.shapes[i]:
+                raise ValueError(f"{pl} has shape {p.shape}, but this state was created for "
+                                 f"shape {self.shapes[i]}")
+            if g.shape != self.shapes[i]:
+                raise ValueError(f"{gl} has shape {g.shape}; it must match {pl} "
+                                 f"{self.shapes[i]}")
+            self._check_writable(p, pl)
+            if not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> g):
+                raise ValueError(f"{gl} is not C-contiguous; pass np.ascontiguousarray(grad)")
+
+    def step(self, params, grads):
+        """Update ``params`` in place from ``grads``; both as given to ``init``.
+
+        Every argument is checked before anything is written, so a refused
+        step leaves the parameters and the state untouched.
+        """
+        if self._single != isinstance(params, np.ndarray):
+            raise TypeError(
+                "params must have the form given to init(): "
+                + ("a single array" if self._single else "a list of arrays")
+            )
+        cdef list ps = _as_list(params, "params")
+        cdef list gs = _as_list(grads, "grads")
+        self._check_step(ps, gs)
+        if self.dtype == np.float32:
+            _step[float](self, ps, gs)
+        else:
+            _step[double](self, ps, gs)
+
+
+cdef void _step(OptimizerState self, list ps, list gs, floating* dtype_tag=NULL):
+    cdef Py_ssize_t i, n_arrays = len(ps)
+    cdef int n_threads = fo_omp_max_threads()
+    cdef double sumsq = 0.0
+    cdef fo_coef c
+    cdef floating* p
+    cdef const floating* g
+    cdef floating* s[3]
+    cdef Py_ssize_t n
+    cdef int k
+    if self.cfg.clip_norm > 0.0:
+        for i in range(n_arrays):
+            g = <const floating*> cnp.PyArray_DATA(<cnp.ndarray> gs[i])
+            n = cnp.PyArray_SIZE(<cnp.ndarray> gs[i])
+            with nogil:
+                sumsq += grad_sumsq(g, n, n_threads)
+    c = rule_begin(&self.cfg, &self.st, sumsq)
+    for i in range(n_arrays):
+        p = <floating*> cnp.PyArray_DATA(<cnp.ndarray> ps[i])
+        g = <const floating*> cnp.PyArray_DATA(<cnp.ndarray> gs[i])
+        n = cnp.PyArray_SIZE(<cnp.ndarray> ps[i])
+        bufs = self._buffers[i]
+        for k in range(3):
+            s[k] = NULL if bufs[k] is None else <floating*> cnp.PyArray_DATA(
+                <cnp.ndarray> bufs[k])
+        with nogil:
+            rule_apply(&self.cfg, &c, p, g, s[0], s[1], s[2], n, n_threads)
+
+
+def _rebuild_state(config, t, mu_product, single, buffer_names, shapes, dtype, buffers):
+    params = [np.empty(shape, dtype) for shape in shapes]
+    cdef OptimizerState state = OptimizerState(
+        config, params[0] if single else params, buffer_names)
+    state.st.t = t
+    state.st.mu_product = mu_product
+    state._buffers = buffers
+    return state

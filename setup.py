@@ -1,0 +1,106 @@
+"""Build script for fastopt's compiled modules.
+
+Every ``.pyx`` file below ``fastopt/`` becomes one extension module. Compiler
+flags are chosen at build time:
+
+* ``-O3 -fno-math-errno`` so that loops calling ``sqrt`` vectorise (GCC's
+  default ``-fmath-errno`` keeps them scalar). No ``-ffast-math``: the NaN
+  checks in the estimators depend on IEEE semantics.
+* AVX2/FMA is *not* switched on for the whole module. The hot element-wise
+  kernels in ``csrc/fo_rules.h`` are compiled twice through GCC/Clang
+  function multi-versioning (``target_clones``) and the loader picks the
+  variant the CPU supports, so one binary runs on any x86-64.
+* OpenMP is used when a test compile with ``-fopenmp`` succeeds; otherwise
+  (e.g. Apple clang) the package builds and ``prange`` loops run serially.
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).parent
+CSRC = ROOT / "csrc"
+
+OPENMP_PROBE = r"""
+#include <omp.h>
+int main(void) {
+    int n = 0;
+    #pragma omp parallel reduction(+:n)
+    n += 1;
+    return n > 0 ? 0 : 1;
+}
+"""
+
+
+def _compiles(compiler, source, extra_args):
+    """Return True if ``source`` compiles and links with ``extra_args``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(source)
+        try:
+            objects = compiler.compile([src], output_dir=tmp, extra_postargs=extra_args)
+            compiler.link_executable(
+                objects, os.path.join(tmp, "probe"), extra_postargs=extra_args
+            )
+        except Exception:
+            return False
+    return True
+
+
+class BuildExt(build_ext):
+    """``build_ext`` that picks optimisation and OpenMP flags for the compiler."""
+
+    def build_extensions(self):
+        if self.compiler.compiler_type == "msvc":
+            compile_args, link_args = ["/O2", "/fp:precise"], []
+            if os.environ.get("FASTOPT_NO_OPENMP") != "1":
+                compile_args.append("/openmp")
+        else:
+            compile_args = ["-O3", "-fno-math-errno", "-Wno-unused-function"]
+            link_args = []
+            if os.environ.get("FASTOPT_NO_OPENMP") != "1" and _compiles(
+                self.compiler, OPENMP_PROBE, ["-fopenmp"]
+            ):
+                compile_args.append("-fopenmp")
+                link_args.append("-fopenmp")
+            else:
+                print("fastopt: OpenMP not available, building serial loops", file=sys.stderr)
+        for ext in self.extensions:
+            ext.extra_compile_args = compile_args + ext.extra_compile_args
+            ext.extra_link_args = link_args + ext.extra_link_args
+        super().build_extensions()
+
+
+def _extensions():
+    extensions = []
+    for pyx in sorted((ROOT / "fastopt").rglob("*.pyx")):
+        rel = pyx.relative_to(ROOT)
+        name = ".".join(rel.with_suffix("").parts)
+        extensions.append(
+            Extension(
+                name,
+                [str(rel)],
+                include_dirs=[np.get_include(), str(CSRC.relative_to(ROOT))],
+                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+            )
+        )
+    return cythonize(
+        extensions,
+        compiler_directives={
+            "language_level": 3,
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+        },
+    )
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})
