@@ -164,11 +164,12 @@ cdef class OptimizerState:
         Every argument is checked before anything is written, so a refused
         step leaves the parameters and the state untouched.
         """
+        form = "a single array" if self._single else "a list of arrays"
         if self._single != isinstance(params, np.ndarray):
-            raise TypeError(
-                "params must have the form given to init(): "
-                + ("a single array" if self._single else "a list of arrays")
-            )
+            raise TypeError(f"params must have the form given to init(): {form}")
+        if self._single != isinstance(grads, np.ndarray):
+            raise TypeError(f"grads must be a numpy array or a list of numpy arrays "
+                            f"matching params ({form}), got {type(grads).__name__}")
         cdef list ps = _as_list(params, "params")
         cdef list gs = _as_list(grads, "grads")
         self._check_step(ps, gs)
