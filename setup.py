@@ -6,7 +6,10 @@ flags are chosen at build time:
 * ``-O3 -fno-math-errno`` so that loops calling ``sqrt`` vectorise (GCC's
   default ``-fmath-errno`` keeps them scalar). No ``-ffast-math``: the NaN
   checks in the estimators depend on IEEE semantics.
-* AVX2/FMA is *not* switched on for the whole module. The hot element-wise
+* ``-ffp-contract=off``: no silent fusion of ``a*b + c`` into an FMA, so the
+  AVX2 and baseline code paths round identically (results do not depend on
+  the CPU) and a centered RMSprop variance ``v - a*a`` never rounds below 0.
+* AVX2 is *not* switched on for the whole module. The hot element-wise
   kernels in ``csrc/fo_rules.h`` are compiled twice through GCC/Clang
   function multi-versioning (``target_clones``) and the loader picks the
   variant the CPU supports, so one binary runs on any x86-64.
@@ -63,7 +66,7 @@ class BuildExt(build_ext):
             if os.environ.get("FASTOPT_NO_OPENMP") != "1":
                 compile_args.append("/openmp")
         else:
-            compile_args = ["-O3", "-fno-math-errno", "-Wno-unused-function"]
+            compile_args = ["-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-unused-function"]
             link_args = []
             if os.environ.get("FASTOPT_NO_OPENMP") != "1" and _compiles(
                 self.compiler, OPENMP_PROBE, ["-fopenmp"]
