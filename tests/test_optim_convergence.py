@@ -5,7 +5,17 @@ import pytest
 from sklearn.datasets import load_diabetes
 from sklearn.preprocessing import StandardScaler
 
-from fastopt.optim import SGD, Adagrad, Adam, AdamW, NAdam, RMSprop, SklearnAdam, SklearnSGD
+from fastopt.optim import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    CosineAnnealing,
+    NAdam,
+    RMSprop,
+    SklearnAdam,
+    SklearnSGD,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +40,7 @@ def problem():
         (Adam(lr=0.05), 2000),
         (Adam(lr=0.05, amsgrad=True), 2000),
         (AdamW(lr=0.05, weight_decay=1e-4), 2000),
-        (NAdam(lr=0.05), 2000),
+        (NAdam(lr=0.05, schedule=CosineAnnealing(t_max=2000)), 2000),
         (SklearnSGD(lr=0.05), 1000),
         (SklearnAdam(lr=0.05), 2000),
     ],

@@ -4,8 +4,10 @@ cdef class OptimizerState:
     cdef RuleConfig cfg
     cdef RuleState st
     cdef readonly object dtype
+    cdef int _typenum
     cdef readonly tuple shapes
     cdef readonly tuple buffer_names
     cdef bint _single
     cdef list _buffers
     cdef void* flat_buffer(self, int k)
+    cdef bint _ready(self, object p, object g, tuple shape)

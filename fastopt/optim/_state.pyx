@@ -66,6 +66,7 @@ cdef class OptimizerState:
                 "convert them with arr.astype(np.float32) before init"
             )
         self.dtype = dtype
+        self._typenum = cnp.NPY_FLOAT32 if dtype == np.float32 else cnp.NPY_FLOAT64
         for i, a in enumerate(arrays):
             label = _label("params", self._single, i)
             if a.dtype != dtype:
@@ -158,25 +159,60 @@ cdef class OptimizerState:
             if not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> g):
                 raise ValueError(f"{gl} is not C-contiguous; pass np.ascontiguousarray(grad)")
 
+    cdef bint _ready(self, object p, object g, tuple shape):
+        """Cheap C-level test that (p, g) can be stepped; details come from _check_step."""
+        cdef cnp.ndarray a, b
+        cdef int k
+        if not (cnp.PyArray_Check(p) and cnp.PyArray_Check(g)):
+            return False
+        a, b = p, g
+        if (cnp.PyArray_TYPE(a) != self._typenum or cnp.PyArray_TYPE(b) != self._typenum
+                or cnp.PyArray_NDIM(a) != len(shape) or cnp.PyArray_NDIM(b) != len(shape)
+                or not cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_ISWRITEABLE(a)
+                or not cnp.PyArray_IS_C_CONTIGUOUS(b)):
+            return False
+        for k in range(len(shape)):
+            if cnp.PyArray_DIM(a, k) != <Py_ssize_t> shape[k] or (
+                    cnp.PyArray_DIM(b, k) != <Py_ssize_t> shape[k]):
+                return False
+        return True
+
     def step(self, params, grads):
         """Update ``params`` in place from ``grads``; both as given to ``init``.
 
         Every argument is checked before anything is written, so a refused
         step leaves the parameters and the state untouched.
         """
+        cdef list ps, gs
+        cdef Py_ssize_t i
+        cdef bint ready
+        if self._single:
+            ps, gs = [params], [grads]
+            ready = self._ready(params, grads, self.shapes[0])
+        else:
+            ready = isinstance(params, list) and isinstance(grads, list)
+            if ready:
+                ps, gs = params, grads
+                ready = len(ps) == len(self.shapes) and len(gs) == len(self.shapes)
+            for i in range(len(self.shapes) if ready else 0):
+                ready = ready and self._ready(ps[i], gs[i], self.shapes[i])
+        if not ready:
+            self._explain_refusal(params, grads)
+        if self._typenum == cnp.NPY_FLOAT32:
+            _step[float](self, ps, gs)
+        else:
+            _step[double](self, ps, gs)
+
+    def _explain_refusal(self, params, grads):
+        """Raise the error that says why (params, grads) cannot be stepped."""
         form = "a single array" if self._single else "a list of arrays"
         if self._single != isinstance(params, np.ndarray):
             raise TypeError(f"params must have the form given to init(): {form}")
         if self._single != isinstance(grads, np.ndarray):
             raise TypeError(f"grads must be a numpy array or a list of numpy arrays "
                             f"matching params ({form}), got {type(grads).__name__}")
-        cdef list ps = _as_list(params, "params")
-        cdef list gs = _as_list(grads, "grads")
-        self._check_step(ps, gs)
-        if self.dtype == np.float32:
-            _step[float](self, ps, gs)
-        else:
-            _step[double](self, ps, gs)
+        self._check_step(_as_list(params, "params"), _as_list(grads, "grads"))
+        raise AssertionError("unreachable: the fast check and _check_step disagree")
 
 
 cdef void _step(OptimizerState self, list ps, list gs, floating* dtype_tag=NULL):
