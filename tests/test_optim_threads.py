@@ -1,0 +1,57 @@
+"""fastopt.optim under threads and processes: no deadlock, results independent of concurrency."""
+
+import multiprocessing
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from fastopt._openmp import max_threads, openmp_enabled
+from fastopt.optim import Adam
+
+LARGE = 300_000  # above the size at which a step runs an OpenMP parallel region
+
+
+def _train(seed, n=LARGE, steps=10):
+    rng = np.random.default_rng(seed)
+    p = rng.standard_normal(n).astype(np.float32)
+    opt = Adam(lr=1e-2, clip_norm=1.0)
+    state = opt.init(p)
+    for _ in range(steps):
+        opt.step(p, rng.standard_normal(n).astype(np.float32), state)
+    return p
+
+
+def _child_result(seed):
+    return _train(seed), max_threads()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork start method is POSIX only")
+def test_forked_children_after_parent_used_openmp_do_not_deadlock():
+    expected = [_train(seed) for seed in range(3)]  # the parent runs parallel regions first
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        results = pool.map_async(_child_result, range(3)).get(timeout=120)
+    for (got, child_threads), want in zip(results, expected):
+        np.testing.assert_array_equal(got, want)
+        assert child_threads == 1  # libgomp is not fork-safe: forked children run serially
+    if openmp_enabled():
+        assert max_threads() >= 1
+
+
+def test_concurrent_python_threads_give_the_results_of_sequential_runs():
+    sequential = [_train(seed) for seed in range(4)]
+    results = [None] * 4
+
+    def run(i):
+        results[i] = _train(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for got, want in zip(results, sequential):
+        np.testing.assert_array_equal(got, want)
+
