@@ -128,6 +128,6 @@ def schedule(kind, lr, t, **kw):
         w, T, eta_min = kw.get("warmup_steps", 0), kw["t_max"], kw.get("eta_min", 0.0)
         if t <= w:
             return lr * t / w
-        progress = min(1.0, (t - w) / (T - w))
+        progress = min(1.0, (t - 1 - w) / (T - w))
         return eta_min + (lr - eta_min) * 0.5 * (1 + np.cos(np.pi * progress))
     raise ValueError(kind)

@@ -56,7 +56,7 @@ cdef double schedule_lr(const Schedule* s, double lr, long long t) noexcept nogi
     if s.kind == SCHEDULE_COSINE:
         if t <= s.warmup_steps:
             return lr * t / s.warmup_steps
-        progress = (t - s.warmup_steps) / (s.t_max - s.warmup_steps)
+        progress = (t - 1 - s.warmup_steps) / (s.t_max - s.warmup_steps)
         if progress > 1.0:
             progress = 1.0
         return s.eta_min + (lr - s.eta_min) * 0.5 * (1.0 + cos(M_PI * progress))

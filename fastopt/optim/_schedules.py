@@ -140,18 +140,20 @@ class CosineAnnealing(Schedule):
         \eta_t = \begin{cases}
             \eta\, t / w & t \le w \\
             \eta_{min} + \tfrac12 (\eta - \eta_{min})
-                \left(1 + \cos\left(\pi \min\left(1, \tfrac{t - w}{T - w}\right)\right)\right)
+                \left(1 + \cos\left(\pi \min\left(1, \tfrac{t - 1 - w}{T - w}\right)\right)\right)
                 & t > w
         \end{cases}
 
-    Without warm-up this is PyTorch's ``CosineAnnealingLR`` (Loshchilov &
-    Hutter, 2017, "SGDR") counted in optimizer steps; after ``t_max`` the rate
-    stays at ``eta_min``.
+    Without warm-up this is PyTorch's ``CosineAnnealingLR`` with the scheduler
+    stepped after every optimizer step (Loshchilov & Hutter, 2017, "SGDR"):
+    the first step uses the full rate, step ``t_max + 1`` and later ones use
+    ``eta_min``. With warm-up the rate climbs linearly to :math:`\eta` at step
+    :math:`w`, then the cosine starts from :math:`\eta` at step :math:`w + 1`.
 
     Parameters
     ----------
     t_max : int
-        Total length :math:`T` of the schedule in steps, warm-up included.
+        Length :math:`T` of the schedule in steps, warm-up included.
     eta_min : float, default=0.0
         Final learning rate.
     warmup_steps : int, default=0
