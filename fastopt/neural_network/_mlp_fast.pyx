@@ -19,7 +19,8 @@ float32/float64 with ``floating``):
   activation derivative and dropout mask backward.
 * ``_output_loss_delta`` -- output activation (stable softmax, logistic,
   exp, identity), weighted loss and output delta ``(p - y) w`` in one pass.
-* ``_forward`` / ``_backward`` / ``_penalty`` -- one minibatch.
+* ``_forward`` / ``_backward`` -- one minibatch; ``_penalty`` -- the
+  weight penalty, one vectorised pass (``csrc/fo_mlp_kernels.h``).
 * ``_epoch`` -- the whole epoch (shuffle, gather, forward, backward,
   penalty, optimizer step, loss accumulation) in one call without the GIL
   and without allocation; ``_loss_grad`` -- full-batch loss and gradient for
@@ -62,6 +63,12 @@ cdef extern from "fo_rng.h" nogil:
     void fo_rng_seed(fo_rng* r, unsigned long long seed, unsigned long long stream)
     double fo_rng_uniform(fo_rng* r)
     void fo_rng_shuffle(fo_rng* r, Py_ssize_t* a, Py_ssize_t n)
+
+cdef extern from "fo_mlp_kernels.h" nogil:
+    void fo_mlp_penalty_f32(const float* p, float* g, Py_ssize_t n, float c2, float c1,
+                            double* sumsq, double* sumabs)
+    void fo_mlp_penalty_f64(const double* p, double* g, Py_ssize_t n, double c2, double c1,
+                            double* sumsq, double* sumabs)
 
 cdef extern from "fo_config.h" nogil:
     int fo_omp_max_threads()
@@ -250,14 +257,25 @@ cdef void _first_layer_grad(const Net* net, const Input* inp, const Py_ssize_t* 
 cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t m,
                            Py_ssize_t h, double drop, floating* mask,
                            fo_rng* rng) noexcept nogil:
-    """``Z = act(Z + b)``, then inverted dropout with rate ``drop`` if ``mask``."""
+    """``Z = act(Z + b)``, then inverted dropout with rate ``drop`` if ``mask``.
+
+    One loop per activation so that each inner loop vectorises.
+    """
     cdef Py_ssize_t i, j
     cdef floating* z
-    cdef floating keep_scale = <floating> (1.0 / (1.0 - drop))
+    cdef floating v, keep_scale = <floating> (1.0 / (1.0 - drop))
     for i in range(m):
         z = Z + i * h
-        for j in range(h):
-            z[j] = _activate(kind, z[j] + b[j])
+        if kind == ACT_RELU:
+            for j in range(h):
+                v = z[j] + b[j]
+                z[j] = v if v > 0 else 0
+        elif kind == ACT_IDENTITY:
+            for j in range(h):
+                z[j] += b[j]
+        else:
+            for j in range(h):
+                z[j] = _activate(kind, z[j] + b[j])
     if mask == NULL:
         return
     for i in range(m * h):
@@ -269,17 +287,21 @@ cdef void _delta_derivative(int kind, floating* D, const floating* A, const floa
                             Py_ssize_t n) noexcept nogil:
     """``D *= act'(A)`` (times the dropout mask, through which A was scaled)."""
     cdef Py_ssize_t i
-    if mask == NULL:
-        if kind == ACT_IDENTITY:
-            return
+    if mask != NULL:
         for i in range(n):
-            D[i] *= _derivative(kind, A[i])
-        return
-    for i in range(n):
-        if mask[i] == 0:
-            D[i] = 0
-        else:
-            D[i] *= mask[i] * _derivative(kind, A[i] / mask[i])
+            if mask[i] == 0:
+                D[i] = 0
+            else:
+                D[i] *= mask[i] * _derivative(kind, A[i] / mask[i])
+    elif kind == ACT_RELU:
+        for i in range(n):
+            D[i] = D[i] if A[i] > 0 else 0
+    elif kind == ACT_TANH:
+        for i in range(n):
+            D[i] *= 1 - A[i] * A[i]
+    elif kind == ACT_LOGISTIC:
+        for i in range(n):
+            D[i] *= A[i] * (1 - A[i])
 
 
 cdef double _output_loss_delta(int kind, floating* Z, const floating* Y, const floating* sw,
@@ -432,18 +454,16 @@ cdef void _backward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize
 cdef double _penalty(const Net* net, const floating* params, floating* grads,
                      floating scale) noexcept nogil:
     """Add ``scale`` times the penalty gradient on the weights; return the penalty."""
-    cdef Py_ssize_t i
-    cdef floating w
-    cdef floating l2 = <floating> net.l2, l1 = <floating> net.l1
-    cdef double sq = 0.0, ab = 0.0
+    cdef double sumsq, sumabs
     if net.l2 == 0.0 and net.l1 == 0.0:
         return 0.0
-    for i in range(net.n_coef):
-        w = params[i]
-        sq += w * w
-        ab += w if w > 0 else -w
-        grads[i] += scale * (l2 * w + (l1 if w > 0 else (-l1 if w < 0 else 0)))
-    return 0.5 * net.l2 * sq + net.l1 * ab
+    if floating is float:
+        fo_mlp_penalty_f32(params, grads, net.n_coef, <float> (scale * net.l2),
+                           <float> (scale * net.l1), &sumsq, &sumabs)
+    else:
+        fo_mlp_penalty_f64(params, grads, net.n_coef, scale * net.l2, scale * net.l1,
+                           &sumsq, &sumabs)
+    return 0.5 * net.l2 * sumsq + net.l1 * sumabs
 
 
 cdef double _weight_sum(const floating* sw, Py_ssize_t m) noexcept nogil:
