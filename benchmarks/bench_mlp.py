@@ -107,15 +107,15 @@ def gemm_replay(cfg, units, n_train, epochs):
     calls = []
     for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
         # forward Z^T = W^T A^T; weight grad G^T = D^T A; input delta P^T = W D^T
-        calls.append((mat(fan_out, fan_in), mat(fan_in, m), 0, 0))
-        calls.append((mat(fan_out, m), mat(fan_in, m), 0, 1))
+        calls.append((mat(fan_out, fan_in), mat(fan_in, m), 0, 0, mat(fan_out, m)))
+        calls.append((mat(fan_out, m), mat(fan_in, m), 0, 1, mat(fan_out, fan_in)))
         if i > 0:
-            calls.append((mat(fan_out, fan_in), mat(fan_out, m), 1, 0))
+            calls.append((mat(fan_out, fan_in), mat(fan_out, m), 1, 0, mat(fan_in, m)))
     n_batches = -(-n_train // m)
     start = time.perf_counter()
     for _ in range(n_batches * epochs):
-        for a, b, ta, tb in calls:
-            gemm(1.0, a, b, trans_a=ta, trans_b=tb)
+        for a, b, ta, tb, c in calls:
+            gemm(1.0, a, b, c=c, trans_a=ta, trans_b=tb, overwrite_c=1)
     return (time.perf_counter() - start) / epochs
 
 
@@ -163,13 +163,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run (< 1 minute)")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--threads", default=None, help="comma-separated thread counts "
+                        "(default: 1 with --quick, else 1,2)")
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     print(f"torch: {torch.__version__ if torch is not None else 'not installed'}; "
           f"medians of {repeats} interleaved runs; speed-up = peer time / fastopt time")
     print(f"{'config':11s} {'layers':15s} {'dtype':8s} {'batch':>5s} {'thr':>3s} "
           f"{'library':12s} {'s/epoch':>9s} {'speed-up':>9s} {'test acc':>8s}")
-    for threads in (1,) if args.quick else (1, 2):
+    threads_list = [int(t) for t in (args.threads or ("1" if args.quick else "1,2")).split(",")]
+    for threads in threads_list:
         for name, cfg in CONFIGS.items():
             quick_rows = cfg["n_train"] // (8 if name == "mnist-like" else 2)
             n_train = quick_rows if args.quick else cfg["n_train"]
