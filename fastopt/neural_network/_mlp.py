@@ -247,8 +247,11 @@ class _BaseMLP(BaseEstimator):
 
         callback = None
         if self.verbose:
+            iteration = iter(range(1, self.max_iter + 1))
+
             def callback(intermediate_result):
-                print(f"Iteration, loss = {intermediate_result.fun:.8f}")
+                print(f"Iteration {next(iteration)}, loss = {intermediate_result.fun:.8f}")
+
         opt_res = scipy.optimize.minimize(
             loss_grad, params.astype(np.float64), method="L-BFGS-B", jac=True,
             callback=callback,

@@ -36,7 +36,6 @@ import scipy.sparse as sp
 
 cimport numpy as cnp
 from cython cimport floating
-from libc.math cimport INFINITY
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 from fastopt.optim._rules cimport RuleConfig, RuleState, rule_step
@@ -88,7 +87,6 @@ ACTIVATION_CODES = {
 
 cdef enum:
     MAX_LAYERS = 64
-    PREDICT_CHUNK = 2048
 
 
 cdef struct Net:
@@ -607,7 +605,7 @@ cdef class MLPCore:
         self.net.l1 = l1
         self.net.cap = capacity
         self._buffers = []
-        widest = max(layer_units[1:-1], default=1)
+        widest = max([self.net.units[l] for l in range(1, n_w)], default=1)
         if dense:
             self.net.act[0] = self._buffer(capacity * self.net.units[0])
         for l in range(1, n_w + 1):
