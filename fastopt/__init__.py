@@ -2,7 +2,8 @@
 scikit-learn estimators."""
 
 from fastopt import optim
+from fastopt.neural_network import MLPClassifier, MLPRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["optim"]
+__all__ = ["MLPClassifier", "MLPRegressor", "optim"]

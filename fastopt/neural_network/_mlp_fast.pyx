@@ -1,0 +1,747 @@
+# cython: language_level=3
+"""Compiled training and inference passes of fastopt's multi-layer perceptrons.
+
+Layout. All trainable parameters live in one flat buffer in scikit-learn's
+``_pack`` order -- every layer's weight matrix (row-major, fan_in x fan_out),
+then every intercept -- so that ``coefs_``/``intercepts_`` are views into it,
+the L2/L1 penalty touches one contiguous prefix, and one ``rule_step`` of
+:mod:`fastopt.optim` updates the whole network in a single fused pass.
+
+Shape of the code (one idea per function, all ``nogil``, fused over
+float32/float64 with ``floating``):
+
+* ``_gemm`` -- row-major GEMM on top of ``scipy.linalg.cython_blas``
+  (Fortran BLAS is column-major, so operands are swapped).
+* ``_first_layer`` / ``_first_layer_grad`` -- input layer product, dense
+  (GEMM on gathered rows) or CSR (sparse kernel, no densification).
+* ``_bias_activation`` / ``_delta_derivative`` -- one pass per layer that
+  fuses bias add, activation and inverted dropout forward, and the
+  activation derivative and dropout mask backward.
+* ``_output_loss_delta`` -- output activation (stable softmax, logistic,
+  exp, identity), weighted loss and output delta ``(p - y) w`` in one pass.
+* ``_forward`` / ``_backward`` -- one minibatch; ``_penalty`` -- the
+  weight penalty, one vectorised pass (``csrc/fo_mlp_kernels.h``).
+* ``_epoch`` -- the whole epoch (shuffle, gather, forward, backward,
+  penalty, optimizer step, loss accumulation) in one call without the GIL
+  and without allocation; ``_loss_grad`` -- full-batch loss and gradient for
+  L-BFGS, in fixed row chunks; ``_predict`` -- chunked inference.
+
+``MLPCore`` owns the workspaces (allocated once per fit for the largest
+minibatch) and is the only Python-facing object. Every reduction runs in a
+fixed order, so a fit is reproducible for a given BLAS thread count.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+cimport numpy as cnp
+from cython cimport floating
+from libc.string cimport memcpy, memset
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+from fastopt.optim._rules cimport RuleConfig, RuleState, rule_step
+from fastopt.optim._state cimport OptimizerState
+
+cnp.import_array()
+
+cdef extern from "math.h" nogil:
+    float expf(float)
+    float logf(float)
+    float tanhf(float)
+    double exp(double)
+    double log(double)
+    double tanh(double)
+    bint isfinite(double)
+
+cdef extern from "float.h":
+    double DBL_EPSILON
+    float FLT_EPSILON
+
+cdef extern from "fo_rng.h" nogil:
+    ctypedef struct fo_rng:
+        pass
+    void fo_rng_seed(fo_rng* r, unsigned long long seed, unsigned long long stream)
+    double fo_rng_uniform(fo_rng* r)
+    void fo_rng_shuffle(fo_rng* r, Py_ssize_t* a, Py_ssize_t n)
+
+cdef extern from "fo_mlp_kernels.h" nogil:
+    void fo_mlp_penalty_f32(const float* p, float* g, Py_ssize_t n, float c2, float c1,
+                            double* sumsq, double* sumabs)
+    void fo_mlp_penalty_f64(const double* p, double* g, Py_ssize_t n, double c2, double c1,
+                            double* sumsq, double* sumabs)
+
+cdef extern from "fo_config.h" nogil:
+    int fo_omp_max_threads()
+
+cpdef enum Activation:
+    ACT_IDENTITY = 0
+    ACT_LOGISTIC = 1
+    ACT_TANH = 2
+    ACT_RELU = 3
+    ACT_EXP = 4        # output only (Poisson regression)
+    ACT_SOFTMAX = 5    # output only (multiclass)
+
+ACTIVATION_CODES = {
+    "identity": ACT_IDENTITY, "logistic": ACT_LOGISTIC, "tanh": ACT_TANH,
+    "relu": ACT_RELU, "exp": ACT_EXP, "softmax": ACT_SOFTMAX,
+}
+
+cdef enum:
+    MAX_LAYERS = 64
+
+
+cdef struct Net:
+    int n_w                          # number of weight layers
+    Py_ssize_t units[MAX_LAYERS + 1]
+    Py_ssize_t w_off[MAX_LAYERS]     # offset of coefs_[l] in the flat buffer
+    Py_ssize_t b_off[MAX_LAYERS]     # offset of intercepts_[l]
+    Py_ssize_t n_coef                # coefs_ occupy params[0:n_coef]
+    Py_ssize_t n_params
+    int hidden
+    int out
+    double dropout                   # drop probability on hidden units
+    double l2                        # penalty = l2/2 ||W||^2 + l1 ||W||_1
+    double l1
+    Py_ssize_t cap                   # rows of the workspaces
+    void* act[MAX_LAYERS + 1]        # act[0]: gathered input; act[l]: layer l output
+    void* mask[MAX_LAYERS + 1]       # dropout scale per hidden unit (or NULL)
+    void* delta[2]                   # ping-pong backward buffers
+    void* y
+    void* sw
+
+
+cdef struct Input:
+    const void* dense                # n x n_features, C order; or NULL for CSR
+    const void* data                 # CSR values
+    const Py_ssize_t* indices
+    const Py_ssize_t* indptr
+    Py_ssize_t n_features
+
+
+# --------------------------------------------------------------- scalar maths
+
+cdef inline floating _exp(floating x) noexcept nogil:
+    if floating is float:
+        return expf(x)
+    else:
+        return exp(x)
+
+
+cdef inline floating _log(floating x) noexcept nogil:
+    if floating is float:
+        return logf(x)
+    else:
+        return log(x)
+
+
+cdef inline floating _tanh(floating x) noexcept nogil:
+    if floating is float:
+        return tanhf(x)
+    else:
+        return tanh(x)
+
+
+cdef inline floating _eps(floating x) noexcept nogil:
+    if floating is float:
+        return FLT_EPSILON
+    else:
+        return DBL_EPSILON
+
+
+cdef inline floating _activate(int kind, floating z) noexcept nogil:
+    if kind == ACT_RELU:
+        return z if z > 0 else 0
+    if kind == ACT_TANH:
+        return _tanh(z)
+    if kind == ACT_LOGISTIC:
+        return 1 / (1 + _exp(-z))
+    return z
+
+
+cdef inline floating _derivative(int kind, floating a) noexcept nogil:
+    """Activation derivative expressed through the activation output ``a``."""
+    if kind == ACT_RELU:
+        return 1 if a > 0 else 0
+    if kind == ACT_TANH:
+        return 1 - a * a
+    if kind == ACT_LOGISTIC:
+        return a * (1 - a)
+    return 1
+
+
+# ------------------------------------------------------------------- kernels
+
+cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
+                const floating* a, int lda, const floating* b, int ldb, floating beta,
+                floating* c, int ldc) noexcept nogil:
+    """Row-major ``C[m, n] = alpha op(A)[m, k] op(B)[k, n] + beta C``.
+
+    A row-major matrix is its transpose in column-major order, so this is the
+    Fortran call ``C^T = op(B)^T op(A)^T`` with the operands swapped.
+    """
+    cdef char ta = b'T' if trans_a else b'N'
+    cdef char tb = b'T' if trans_b else b'N'
+    if floating is float:
+        sgemm(&tb, &ta, &n, &m, &k, &alpha, <float*> b, &ldb, <float*> a, &lda,
+              &beta, c, &ldc)
+    else:
+        dgemm(&tb, &ta, &n, &m, &k, &alpha, <double*> b, &ldb, <double*> a, &lda,
+              &beta, c, &ldc)
+
+
+cdef void _gather(const Net* net, const Input* inp, const floating* Y, const floating* sw,
+                  const Py_ssize_t* rows, Py_ssize_t m, Py_ssize_t n_out) noexcept nogil:
+    """Copy the minibatch rows of X (dense only), Y and sample weights."""
+    cdef Py_ssize_t i, d = inp.n_features
+    cdef floating* xb = <floating*> net.act[0]
+    cdef floating* yb = <floating*> net.y
+    cdef floating* wb = <floating*> net.sw
+    for i in range(m):
+        if inp.dense != NULL:
+            memcpy(xb + i * d, <const floating*> inp.dense + rows[i] * d, d * sizeof(floating))
+        if Y != NULL:
+            memcpy(yb + i * n_out, Y + rows[i] * n_out, n_out * sizeof(floating))
+        if sw != NULL:
+            wb[i] = sw[rows[i]]
+
+
+cdef void _first_layer(const Net* net, const Input* inp, const Py_ssize_t* rows,
+                       Py_ssize_t m, const floating* W, floating* Z) noexcept nogil:
+    """``Z = X[rows] @ W`` for the input layer."""
+    cdef Py_ssize_t i, j, p, h = net.units[1]
+    cdef const floating* data
+    cdef const floating* w
+    cdef floating* z
+    cdef floating v
+    if inp.dense != NULL:
+        _gemm(False, False, m, h, inp.n_features, <floating> 1,
+              <const floating*> net.act[0], inp.n_features, W, h, <floating> 0, Z, h)
+        return
+    data = <const floating*> inp.data
+    for i in range(m):
+        z = Z + i * h
+        memset(z, 0, h * sizeof(floating))
+        for p in range(inp.indptr[rows[i]], inp.indptr[rows[i] + 1]):
+            v = data[p]
+            w = W + inp.indices[p] * h
+            for j in range(h):
+                z[j] += v * w[j]
+
+
+cdef void _first_layer_grad(const Net* net, const Input* inp, const Py_ssize_t* rows,
+                            Py_ssize_t m, const floating* D, floating scale, bint accumulate,
+                            floating* G) noexcept nogil:
+    """``G = scale X[rows]^T D (+ G if accumulate)`` for the input layer."""
+    cdef Py_ssize_t i, j, p, h = net.units[1]
+    cdef const floating* data
+    cdef const floating* drow
+    cdef floating* g
+    cdef floating v
+    if inp.dense != NULL:
+        _gemm(True, False, inp.n_features, h, m, scale, <const floating*> net.act[0],
+              inp.n_features, D, h, <floating> (1 if accumulate else 0), G, h)
+        return
+    if not accumulate:
+        memset(G, 0, inp.n_features * h * sizeof(floating))
+    data = <const floating*> inp.data
+    for i in range(m):
+        drow = D + i * h
+        for p in range(inp.indptr[rows[i]], inp.indptr[rows[i] + 1]):
+            v = scale * data[p]
+            g = G + inp.indices[p] * h
+            for j in range(h):
+                g[j] += v * drow[j]
+
+
+cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t m,
+                           Py_ssize_t h, double drop, floating* mask,
+                           fo_rng* rng) noexcept nogil:
+    """``Z = act(Z + b)``, then inverted dropout with rate ``drop`` if ``mask``.
+
+    One loop per activation so that each inner loop vectorises.
+    """
+    cdef Py_ssize_t i, j
+    cdef floating* z
+    cdef floating v, keep_scale = <floating> (1.0 / (1.0 - drop))
+    for i in range(m):
+        z = Z + i * h
+        if kind == ACT_RELU:
+            for j in range(h):
+                v = z[j] + b[j]
+                z[j] = v if v > 0 else 0
+        elif kind == ACT_IDENTITY:
+            for j in range(h):
+                z[j] += b[j]
+        else:
+            for j in range(h):
+                z[j] = _activate(kind, z[j] + b[j])
+    if mask == NULL:
+        return
+    for i in range(m * h):
+        mask[i] = keep_scale if fo_rng_uniform(rng) >= drop else 0
+        Z[i] *= mask[i]
+
+
+cdef void _delta_derivative(int kind, floating* D, const floating* A, const floating* mask,
+                            Py_ssize_t n) noexcept nogil:
+    """``D *= act'(A)`` (times the dropout mask, through which A was scaled)."""
+    cdef Py_ssize_t i
+    if mask != NULL:
+        for i in range(n):
+            if mask[i] == 0:
+                D[i] = 0
+            else:
+                D[i] *= mask[i] * _derivative(kind, A[i] / mask[i])
+    elif kind == ACT_RELU:
+        for i in range(n):
+            D[i] = D[i] if A[i] > 0 else 0
+    elif kind == ACT_TANH:
+        for i in range(n):
+            D[i] *= 1 - A[i] * A[i]
+    elif kind == ACT_LOGISTIC:
+        for i in range(n):
+            D[i] *= A[i] * (1 - A[i])
+
+
+cdef double _output_loss_delta(int kind, floating* Z, const floating* Y, const floating* sw,
+                               Py_ssize_t m, Py_ssize_t k) noexcept nogil:
+    """Apply the output activation to ``Z`` and return the weighted loss sum.
+
+    On return ``Z`` holds the output delta ``(p - y) w`` (the gradient of the
+    loss with respect to the pre-activation for the canonical link of each
+    output: identity/squared error, exp/Poisson, logistic and softmax/log-loss).
+    Probabilities are clipped to ``[eps, 1 - eps]`` inside the log, as in
+    scikit-learn.
+    """
+    cdef Py_ssize_t i, j
+    cdef floating* z
+    cdef const floating* y
+    cdef floating p, mx, s, eps = _eps(<floating> 0), w = 1
+    cdef double row_loss, total = 0.0
+    for i in range(m):
+        z = Z + i * k
+        y = Y + i * k
+        if sw != NULL:
+            w = sw[i]
+        row_loss = 0.0
+        if kind == ACT_SOFTMAX:
+            mx = z[0]
+            for j in range(1, k):
+                if z[j] > mx:
+                    mx = z[j]
+            s = 0
+            for j in range(k):
+                z[j] = _exp(z[j] - mx)
+                s += z[j]
+            for j in range(k):
+                p = z[j] / s
+                if y[j] != 0:
+                    row_loss -= y[j] * _log(min(max(p, eps), 1 - eps))
+                z[j] = (p - y[j]) * w
+        elif kind == ACT_LOGISTIC:
+            for j in range(k):
+                p = 1 / (1 + _exp(-z[j]))
+                s = min(max(p, eps), 1 - eps)
+                if y[j] != 0:
+                    row_loss -= y[j] * _log(s)
+                if y[j] != 1:
+                    row_loss -= (1 - y[j]) * _log(1 - s)
+                z[j] = (p - y[j]) * w
+        elif kind == ACT_EXP:
+            for j in range(k):
+                p = _exp(z[j])
+                if y[j] > 0:
+                    row_loss += y[j] * _log(y[j] / p)
+                row_loss += p - y[j]
+                z[j] = (p - y[j]) * w
+        else:
+            for j in range(k):
+                p = z[j] - y[j]
+                row_loss += 0.5 * p * p / k
+                z[j] = p * w
+        total += w * row_loss
+    return total
+
+
+cdef void _output_activation(int kind, floating* Z, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
+    """Apply the output activation to ``Z`` in place (inference)."""
+    cdef Py_ssize_t i, j
+    cdef floating* z
+    cdef floating mx, s
+    if kind == ACT_SOFTMAX:
+        for i in range(m):
+            z = Z + i * k
+            mx = z[0]
+            for j in range(1, k):
+                if z[j] > mx:
+                    mx = z[j]
+            s = 0
+            for j in range(k):
+                z[j] = _exp(z[j] - mx)
+                s += z[j]
+            for j in range(k):
+                z[j] /= s
+    elif kind != ACT_IDENTITY:
+        for i in range(m * k):
+            Z[i] = _activate(kind, Z[i]) if kind != ACT_EXP else _exp(Z[i])
+
+
+# ---------------------------------------------------------------- minibatch
+
+cdef void _forward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_t m,
+                   const floating* params, bint train, fo_rng* rng) noexcept nogil:
+    """Hidden layers and the output pre-activation of one minibatch."""
+    cdef int l, kind
+    cdef Py_ssize_t fan_in, fan_out
+    cdef floating* mask
+    cdef floating* Z
+    for l in range(net.n_w):
+        fan_in = net.units[l]
+        fan_out = net.units[l + 1]
+        Z = <floating*> net.act[l + 1]
+        if l == 0:
+            _first_layer(net, inp, rows, m, params + net.w_off[0], Z)
+        else:
+            _gemm(False, False, m, fan_out, fan_in, <floating> 1,
+                  <const floating*> net.act[l], fan_in, params + net.w_off[l], fan_out,
+                  <floating> 0, Z, fan_out)
+        if l + 1 < net.n_w:
+            mask = <floating*> net.mask[l + 1] if train else NULL
+            _bias_activation(net.hidden, Z, params + net.b_off[l], m, fan_out,
+                             net.dropout, mask, rng)
+        else:
+            _bias_activation(ACT_IDENTITY, Z, params + net.b_off[l], m, fan_out,
+                             0.0, <floating*> NULL, rng)
+
+
+cdef void _backward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_t m,
+                    const floating* params, floating* grads, floating scale,
+                    bint accumulate) noexcept nogil:
+    """Back-propagate the output delta (in ``act[n_w]``) into ``grads``.
+
+    Gradients are ``scale`` times the sums over the minibatch, added to
+    ``grads`` when ``accumulate`` (L-BFGS row chunks), overwritten otherwise.
+    """
+    cdef int l
+    cdef Py_ssize_t i, j, fan_in, fan_out
+    cdef floating* D = <floating*> net.act[net.n_w]
+    cdef floating* prev
+    cdef floating* gb
+    cdef floating beta = 1 if accumulate else 0
+    for l in range(net.n_w - 1, -1, -1):
+        fan_in = net.units[l]
+        fan_out = net.units[l + 1]
+        gb = grads + net.b_off[l]
+        if not accumulate:
+            memset(gb, 0, fan_out * sizeof(floating))
+        for i in range(m):
+            for j in range(fan_out):
+                gb[j] += scale * D[i * fan_out + j]
+        if l == 0:
+            _first_layer_grad(net, inp, rows, m, D, scale, accumulate, grads + net.w_off[0])
+            break
+        _gemm(True, False, fan_in, fan_out, m, scale, <const floating*> net.act[l], fan_in,
+              D, fan_out, beta, grads + net.w_off[l], fan_out)
+        prev = <floating*> net.delta[l % 2]
+        _gemm(False, True, m, fan_in, fan_out, <floating> 1, D, fan_out,
+              params + net.w_off[l], fan_out, <floating> 0, prev, fan_in)
+        _delta_derivative(net.hidden, prev, <const floating*> net.act[l],
+                          <const floating*> net.mask[l], m * fan_in)
+        D = prev
+
+
+cdef double _penalty(const Net* net, const floating* params, floating* grads,
+                     floating scale) noexcept nogil:
+    """Add ``scale`` times the penalty gradient on the weights; return the penalty."""
+    cdef double sumsq, sumabs
+    if net.l2 == 0.0 and net.l1 == 0.0:
+        return 0.0
+    if floating is float:
+        fo_mlp_penalty_f32(params, grads, net.n_coef, <float> (scale * net.l2),
+                           <float> (scale * net.l1), &sumsq, &sumabs)
+    else:
+        fo_mlp_penalty_f64(params, grads, net.n_coef, scale * net.l2, scale * net.l1,
+                           &sumsq, &sumabs)
+    return 0.5 * net.l2 * sumsq + net.l1 * sumabs
+
+
+cdef double _weight_sum(const floating* sw, Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef double s = 0.0
+    if sw == NULL:
+        return <double> m
+    for i in range(m):
+        s += sw[i]
+    return s
+
+
+cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating* sw,
+                   Py_ssize_t* order, Py_ssize_t n, Py_ssize_t batch_size, bint shuffle,
+                   fo_rng* shuffle_rng, fo_rng* dropout_rng, floating* params,
+                   floating* grads, RuleConfig* cfg, RuleState* st, floating* s0,
+                   floating* s1, floating* s2, int n_threads) noexcept nogil:
+    """One pass over the data; returns scikit-learn's epoch loss (NaN if diverged)."""
+    cdef Py_ssize_t start, m, n_out = net.units[net.n_w]
+    cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
+    cdef double sw_sum, batch_loss, total = 0.0
+    cdef floating scale
+    if shuffle:
+        fo_rng_shuffle(shuffle_rng, order, n)
+    cdef Py_ssize_t b, n_batches = (n + batch_size - 1) // batch_size
+    for b in range(n_batches):
+        start = b * batch_size
+        m = min(batch_size, n - start)
+        _gather(net, inp, Y, sw, order + start, m, n_out)
+        _forward(net, inp, order + start, m, params, True, dropout_rng)
+        sw_sum = _weight_sum(swb, m)
+        scale = <floating> (1.0 / sw_sum)
+        batch_loss = _output_loss_delta(net.out, <floating*> net.act[net.n_w],
+                                        <const floating*> net.y, swb, m, n_out)
+        _backward(net, inp, order + start, m, params, grads, scale, False)
+        batch_loss += _penalty(net, params, grads, scale)
+        batch_loss /= sw_sum
+        if not isfinite(batch_loss):
+            return batch_loss
+        total += batch_loss * m
+        rule_step(cfg, st, params, grads, s0, s1, s2, net.n_params, n_threads)
+    return total / n
+
+
+cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floating* sw,
+                       Py_ssize_t* order, Py_ssize_t n, const floating* params,
+                       floating* grads) noexcept nogil:
+    """Full-batch objective and gradient, in chunks of ``net.cap`` rows."""
+    cdef Py_ssize_t start, m, n_out = net.units[net.n_w]
+    cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
+    cdef double sw_sum = _weight_sum(sw, n), loss = 0.0
+    cdef floating scale = <floating> (1.0 / sw_sum)
+    cdef Py_ssize_t b, n_chunks = (n + net.cap - 1) // net.cap
+    for b in range(n_chunks):
+        start = b * net.cap
+        m = min(net.cap, n - start)
+        _gather(net, inp, Y, sw, order + start, m, n_out)
+        _forward(net, inp, order + start, m, params, False, NULL)
+        loss += _output_loss_delta(net.out, <floating*> net.act[net.n_w],
+                                   <const floating*> net.y, swb, m, n_out)
+        _backward(net, inp, order + start, m, params, grads, scale, start > 0)
+    loss += _penalty(net, params, grads, scale)
+    return loss / sw_sum
+
+
+cdef void _predict(Net* net, const Input* inp, Py_ssize_t* order, Py_ssize_t n,
+                   const floating* params, floating* out) noexcept nogil:
+    """Network output for every row of the input, in chunks of ``net.cap`` rows."""
+    cdef Py_ssize_t start, m, k = net.units[net.n_w]
+    cdef Py_ssize_t b, n_chunks = (n + net.cap - 1) // net.cap
+    for b in range(n_chunks):
+        start = b * net.cap
+        m = min(net.cap, n - start)
+        _gather(net, inp, <const floating*> NULL, <const floating*> NULL, order + start, m, k)
+        _forward(net, inp, order + start, m, params, False, NULL)
+        _output_activation(net.out, <floating*> net.act[net.n_w], m, k)
+        memcpy(out + start * k, net.act[net.n_w], m * k * sizeof(floating))
+
+
+# ------------------------------------------------------------- Python entry
+
+cdef class MLPCore:
+    """Network shape, penalty, dropout and workspaces of one fit (or predict).
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input first.
+    hidden, out : str
+        Hidden and output activation names (``ACTIVATION_CODES``).
+    dtype : numpy dtype
+        float32 or float64; every array handed to the methods has this dtype.
+    capacity : int
+        Maximum rows per minibatch / chunk.
+    dense : bool
+        Whether the input is dense (a gather buffer is needed) or CSR.
+    l2, l1 : float
+        Penalty ``l2/2 ||W||^2 + l1 ||W||_1`` on the weights (not intercepts),
+        divided by the weight sum of each minibatch as in scikit-learn.
+    dropout : float
+        Probability of dropping a hidden unit during training.
+    seed : int
+        Seeds the shuffling and dropout generators (two streams).
+    """
+
+    cdef Net net
+    cdef fo_rng shuffle_rng
+    cdef fo_rng dropout_rng
+    cdef list _buffers
+    cdef readonly object dtype
+    cdef readonly Py_ssize_t n_params
+    cdef readonly Py_ssize_t n_coef
+
+    def __init__(self, layer_units, str hidden, str out, dtype, Py_ssize_t capacity,
+                 bint dense, double l2=0.0, double l1=0.0, double dropout=0.0,
+                 unsigned long long seed=0):
+        cdef int l, n_w = len(layer_units) - 1
+        cdef Py_ssize_t off = 0
+        if n_w < 1 or n_w > MAX_LAYERS:
+            raise ValueError(f"the network must have 1 to {MAX_LAYERS} weight layers, "
+                             f"got {n_w}")
+        self.dtype = np.dtype(dtype)
+        memset(&self.net, 0, sizeof(Net))
+        self.net.n_w = n_w
+        for l in range(n_w + 1):
+            self.net.units[l] = layer_units[l]
+        for l in range(n_w):
+            self.net.w_off[l] = off
+            off += self.net.units[l] * self.net.units[l + 1]
+        self.net.n_coef = off
+        for l in range(n_w):
+            self.net.b_off[l] = off
+            off += self.net.units[l + 1]
+        self.net.n_params = off
+        self.n_params = off
+        self.n_coef = self.net.n_coef
+        self.net.hidden = ACTIVATION_CODES[hidden]
+        self.net.out = ACTIVATION_CODES[out]
+        self.net.dropout = dropout
+        self.net.l2 = l2
+        self.net.l1 = l1
+        self.net.cap = capacity
+        self._buffers = []
+        widest = max([self.net.units[l] for l in range(1, n_w)], default=1)
+        if dense:
+            self.net.act[0] = self._buffer(capacity * self.net.units[0])
+        for l in range(1, n_w + 1):
+            self.net.act[l] = self._buffer(capacity * self.net.units[l])
+            if dropout > 0.0 and l < n_w:
+                self.net.mask[l] = self._buffer(capacity * self.net.units[l])
+        self.net.delta[0] = self._buffer(capacity * widest)
+        self.net.delta[1] = self._buffer(capacity * widest)
+        self.net.y = self._buffer(capacity * self.net.units[n_w])
+        self.net.sw = self._buffer(capacity)
+        fo_rng_seed(&self.shuffle_rng, seed, 0)
+        fo_rng_seed(&self.dropout_rng, seed, 1)
+
+    cdef void* _buffer(self, Py_ssize_t size):
+        buf = np.empty(max(size, 1), dtype=self.dtype)
+        self._buffers.append(buf)
+        return cnp.PyArray_DATA(<cnp.ndarray> buf)
+
+    cdef void* _data(self, arr, str name, Py_ssize_t size) except NULL:
+        """Pointer into ``arr`` after checking dtype, contiguity and size."""
+        cdef cnp.ndarray a = arr
+        if a.dtype != self.dtype or not cnp.PyArray_IS_C_CONTIGUOUS(a) or a.size != size:
+            raise ValueError(f"{name} must be a C-contiguous {self.dtype} array of size "
+                             f"{size}; got {a.dtype}, size {a.size}")
+        return cnp.PyArray_DATA(a)
+
+    cdef Input _input(self, X, list keep) except *:
+        """Describe dense or CSR ``X``; ``keep`` holds converted arrays alive."""
+        cdef Input inp
+        memset(&inp, 0, sizeof(Input))
+        inp.n_features = X.shape[1]
+        if inp.n_features != self.net.units[0]:
+            raise ValueError(f"X has {inp.n_features} features, the network expects "
+                             f"{self.net.units[0]}")
+        if sp.issparse(X):
+            if self.net.act[0] != NULL:
+                raise ValueError("this core was built for dense input")
+            indices = np.asarray(X.indices, dtype=np.intp)
+            indptr = np.asarray(X.indptr, dtype=np.intp)
+            data = np.ascontiguousarray(X.data)
+            keep.extend((indices, indptr, data))
+            inp.data = self._data(data, "X.data", data.size)
+            inp.indices = <const Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> indices)
+            inp.indptr = <const Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> indptr)
+        else:
+            if self.net.act[0] == NULL:
+                raise ValueError("this core was built for CSR input")
+            inp.dense = self._data(X, "X", X.shape[0] * X.shape[1])
+        return inp
+
+    def epoch(self, params, grads, OptimizerState state, X, Y, sample_weight, order,
+              Py_ssize_t batch_size, bint shuffle):
+        """Train one epoch in place; return the epoch loss (NaN on divergence).
+
+        ``order`` (intp) holds the row order and is shuffled in place, so
+        consecutive epochs continue the permutation as scikit-learn does.
+        """
+        cdef list keep = []
+        cdef Input inp = self._input(X, keep)
+        cdef Py_ssize_t n = X.shape[0]
+        cdef void* p = self._data(params, "params", self.n_params)
+        cdef void* g = self._data(grads, "grads", self.n_params)
+        cdef void* y = self._data(Y, "Y", n * self.net.units[self.net.n_w])
+        cdef void* w = NULL if sample_weight is None else self._data(
+            sample_weight, "sample_weight", n)
+        cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
+        cdef int n_threads = fo_omp_max_threads()
+        cdef double loss
+        if state.dtype != self.dtype or state.shapes != ((self.n_params,),):
+            raise ValueError("the optimizer state does not match the parameters")
+        if batch_size < 1 or batch_size > self.net.cap or len(order) != n:
+            raise ValueError("batch_size exceeds the workspace or order has the wrong size")
+        cdef void* s0 = state.flat_buffer(0)
+        cdef void* s1 = state.flat_buffer(1)
+        cdef void* s2 = state.flat_buffer(2)
+        cdef bint is32 = self.dtype == np.float32
+        with nogil:
+            if is32:
+                loss = _epoch(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
+                              shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
+                              <float*> g, &state.cfg, &state.st,
+                              <float*> s0, <float*> s1, <float*> s2, n_threads)
+            else:
+                loss = _epoch(&self.net, &inp, <double*> y, <double*> w, o, n, batch_size,
+                              shuffle, &self.shuffle_rng, &self.dropout_rng, <double*> p,
+                              <double*> g, &state.cfg, &state.st,
+                              <double*> s0, <double*> s1, <double*> s2, n_threads)
+        return loss
+
+    def loss_grad(self, params, grads, X, Y, sample_weight):
+        """Return the full-batch objective; write its gradient into ``grads``."""
+        cdef list keep = []
+        cdef Input inp = self._input(X, keep)
+        cdef Py_ssize_t n = X.shape[0]
+        cdef void* p = self._data(params, "params", self.n_params)
+        cdef void* g = self._data(grads, "grads", self.n_params)
+        cdef void* y = self._data(Y, "Y", n * self.net.units[self.net.n_w])
+        cdef void* w = NULL if sample_weight is None else self._data(
+            sample_weight, "sample_weight", n)
+        order = np.arange(n, dtype=np.intp)
+        cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
+        cdef double loss
+        cdef bint is32 = self.dtype == np.float32
+        with nogil:
+            if is32:
+                loss = _loss_grad(&self.net, &inp, <float*> y, <float*> w, o, n,
+                                  <float*> p, <float*> g)
+            else:
+                loss = _loss_grad(&self.net, &inp, <double*> y, <double*> w, o, n,
+                                  <double*> p, <double*> g)
+        return loss
+
+    def predict(self, params, X):
+        """Return the network output (after the output activation) for ``X``."""
+        cdef list keep = []
+        cdef Input inp = self._input(X, keep)
+        cdef Py_ssize_t n = X.shape[0]
+        cdef void* p = self._data(params, "params", self.n_params)
+        out = np.empty((n, self.net.units[self.net.n_w]), dtype=self.dtype)
+        cdef void* o_ptr = cnp.PyArray_DATA(<cnp.ndarray> out)
+        order = np.arange(n, dtype=np.intp)
+        cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
+        cdef bint is32 = self.dtype == np.float32
+        with nogil:
+            if is32:
+                _predict(&self.net, &inp, o, n, <float*> p, <float*> o_ptr)
+            else:
+                _predict(&self.net, &inp, o, n, <double*> p, <double*> o_ptr)
+        return out
+
+
+def set_learning_rate(OptimizerState state, double lr):
+    """Set the base learning rate of ``state`` (scikit-learn's per-epoch rules)."""
+    state.cfg.lr = lr
+
+
+def get_learning_rate(OptimizerState state):
+    """Base learning rate of ``state``."""
+    return state.cfg.lr

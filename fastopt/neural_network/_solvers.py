@@ -1,0 +1,46 @@
+"""Map the estimators' ``solver`` parameter to a fastopt.optim optimizer.
+
+The string solvers ``'sgd'`` and ``'adam'`` reproduce scikit-learn's MLP
+update formulas (``SklearnSGD``/``SklearnAdam``); ``'adamw'``, ``'nadam'``,
+``'rmsprop'`` and ``'adagrad'`` follow PyTorch's algorithms with the
+estimator's ``learning_rate_init`` (and ``beta_1``, ``beta_2``, ``epsilon``
+where the rule has them). An optimizer object is cloned, never mutated.
+"""
+
+from sklearn.base import clone
+
+from fastopt.optim import Adagrad, AdamW, NAdam, Optimizer, RMSprop, SklearnAdam, SklearnSGD
+from fastopt.optim._schedules import Schedule
+
+STRING_SOLVERS = ("lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam")
+
+__all__ = ["STRING_SOLVERS", "make_optimizer"]
+
+
+def make_optimizer(est):
+    """Return a fresh optimizer object configured from estimator ``est``.
+
+    ``est.clip_norm``/``est.clip_value`` and a schedule passed as
+    ``est.learning_rate`` override the corresponding settings of an optimizer
+    object when they are not None.
+    """
+    schedule = est.learning_rate if isinstance(est.learning_rate, Schedule) else None
+    common = {"clip_norm": est.clip_norm, "clip_value": est.clip_value, "schedule": schedule}
+    solver = est.solver
+    if isinstance(solver, Optimizer):
+        opt = clone(solver)
+        return opt.set_params(**{k: v for k, v in common.items() if v is not None})
+    lr = est.learning_rate_init
+    betas = {"beta_1": est.beta_1, "beta_2": est.beta_2, "eps": est.epsilon}
+    if solver == "sgd":
+        return SklearnSGD(lr=lr, momentum=est.momentum, nesterov=est.nesterovs_momentum,
+                          **common)
+    if solver == "adam":
+        return SklearnAdam(lr=lr, **betas, **common)
+    if solver == "adamw":
+        return AdamW(lr=lr, **betas, **common)
+    if solver == "nadam":
+        return NAdam(lr=lr, **betas, **common)
+    if solver == "rmsprop":
+        return RMSprop(lr=lr, eps=est.epsilon, **common)
+    return Adagrad(lr=lr, eps=est.epsilon, **common)

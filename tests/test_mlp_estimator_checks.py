@@ -1,0 +1,39 @@
+"""scikit-learn's estimator checks pass for both MLPs.
+
+Estimators are checked with their defaults (``max_iter=100``, as scikit-learn
+checks its own MLPs) and with an optimizer object plus dropout. Dropout draws
+a new mask for every sample visit, so fitting with repeated rows cannot equal
+fitting with integer sample weights: the two sample-weight equivalence checks
+are the only expected failures, and only for the dropout variants.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from fastopt.neural_network import MLPClassifier, MLPRegressor
+from fastopt.optim import Adam
+
+ESTIMATORS = [
+    MLPClassifier(max_iter=100),
+    MLPRegressor(max_iter=100),
+    MLPClassifier(solver="lbfgs", max_iter=100),
+    MLPClassifier(solver=Adam(lr=1e-2), dropout=0.2, max_iter=50),
+    MLPRegressor(solver=Adam(lr=1e-2), dropout=0.2, max_iter=50),
+]
+
+DROPOUT_REASON = "dropout masks differ between repeated rows and weighted rows"
+
+
+def _expected_failed_checks(estimator):
+    if estimator.dropout > 0:
+        return {
+            "check_sample_weight_equivalence_on_dense_data": DROPOUT_REASON,
+            "check_sample_weight_equivalence_on_sparse_data": DROPOUT_REASON,
+        }
+    return {}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
