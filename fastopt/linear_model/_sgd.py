@@ -16,12 +16,10 @@ epoch, and this module keeps scikit-learn's stopping rule between epochs.
   update rule (``MinibatchSGD``).
 """
 
-import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier as _SkSGDClassifier
 from sklearn.linear_model import SGDRegressor as _SkSGDRegressor
 from sklearn.utils import check_random_state
@@ -156,7 +154,13 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
             break
         if est.verbose > 0:
             print(f"-- Epoch {epoch + 1}")
-        objectives = engine.epoch(active)
+        try:
+            objectives = engine.epoch(active)
+        except FloatingPointError:
+            raise ValueError(
+                f"Floating-point under-/overflow occurred at epoch #{epoch + 1}. Scaling "
+                "input data with StandardScaler or MinMaxScaler might help."
+            ) from None
         still_active = []
         for a, k in enumerate(active):
             n_iter[k] = epoch + 1
@@ -316,14 +320,30 @@ class _MulticlassScore:
         return self.estimator.score(self.X_val, self.y_val, self.sw_val)
 
 
-def _warn_if_not_converged(est):
-    if est.tol is not None and est.tol > -np.inf and est.n_iter_ == est.max_iter:
-        warnings.warn(
-            "Maximum number of iteration reached before convergence. Consider "
-            "increasing max_iter to improve the fit.", ConvergenceWarning)
+class _KeepModelOnError:
+    """Mixin: a fit or partial_fit that raises leaves the previous model intact."""
+
+    def _restoring(self, method, *args, **kwargs):
+        saved = {key: value.copy() if isinstance(value, np.ndarray) else value
+                 for key, value in self.__dict__.items()}
+        try:
+            return method(*args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the linear model with stochastic gradient descent.
+
+        See :meth:`sklearn.linear_model.SGDClassifier.fit`; on error the
+        previously fitted model is left unchanged.
+        """
+        return self._restoring(super().fit, X, y, coef_init=coef_init,
+                               intercept_init=intercept_init, sample_weight=sample_weight)
 
 
-class SGDRegressor(_SkSGDRegressor):
+class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
     __doc__ = (_SkSGDRegressor.__doc__.split("    Attributes\n")[0].replace(
         "    Parameters\n    ----------\n",
         "    Parameters\n    ----------\n" + _SOLVER_DOC.lstrip("\n"), 1)
@@ -371,6 +391,13 @@ class SGDRegressor(_SkSGDRegressor):
         self._solver_state = None
         return super()._fit(*args, **kwargs)
 
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over the given samples, keeping the solver state.
+
+        See :meth:`sklearn.linear_model.SGDRegressor.partial_fit`.
+        """
+        return self._restoring(super().partial_fit, X, y, sample_weight=sample_weight)
+
     def _fit_regressor(self, X, y, alpha, loss, learning_rate, sample_weight, max_iter):
         if not hasattr(self, "t_"):
             self.t_ = 1.0
@@ -399,21 +426,21 @@ class SGDRegressor(_SkSGDRegressor):
             alpha, max_iter, 1)
         self.n_iter_ = int(n_iter[0])
         self.t_ += self.n_iter_ * X.shape[0]
-        intercept_ = intercepts.astype(X.dtype)
+        # scikit-learn returns the intercepts as float64 whatever X's dtype.
         if self.average > 0:
-            self._average_intercept = avg_intercepts.astype(X.dtype)
-            self._standard_intercept = intercept_
+            self._average_intercept = avg_intercepts
+            self._standard_intercept = intercepts
             if self.average <= self.t_ - 1.0:
                 self.coef_ = self._average_coef
                 self.intercept_ = self._average_intercept
             else:
                 self.coef_ = coef
-                self.intercept_ = intercept_
+                self.intercept_ = intercepts
         else:
-            self.intercept_ = intercept_
+            self.intercept_ = intercepts
 
 
-class SGDClassifier(_SkSGDClassifier):
+class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
     __doc__ = (_SkSGDClassifier.__doc__.split("    Attributes\n")[0].replace(
         "    Parameters\n    ----------\n",
         "    Parameters\n    ----------\n" + _SOLVER_DOC.lstrip("\n") + """\
@@ -484,6 +511,14 @@ class SGDClassifier(_SkSGDClassifier):
         self._solver_state = None
         return super()._fit(*args, **kwargs)
 
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over the given samples, keeping the solver state.
+
+        See :meth:`sklearn.linear_model.SGDClassifier.partial_fit`.
+        """
+        return self._restoring(super().partial_fit, X, y, classes=classes,
+                               sample_weight=sample_weight)
+
     def _ovr_targets(self, y, dtype, positives):
         """(K, n) targets: {0, 1} for log_loss, {-1, +1} otherwise."""
         neg = 0.0 if self.loss == "log_loss" else -1.0
@@ -537,9 +572,11 @@ class SGDClassifier(_SkSGDClassifier):
             max_iter, _n_threads(self.n_jobs))
         self.n_iter_ = int(n_iter.max())
         self.t_ += self.n_iter_ * X.shape[0]
-        intercept_ = new_intercepts.astype(X.dtype)
+        # As scikit-learn: binary intercepts come back as float64, one-vs-rest
+        # intercepts are stored into arrays of X's dtype.
+        intercept_ = new_intercepts if binary else new_intercepts.astype(X.dtype)
         if self.average > 0:
-            self._average_intercept = new_avg.astype(X.dtype)
+            self._average_intercept[:] = new_avg
             if self.average <= self.t_ - 1.0:
                 self.coef_ = self._average_coef.reshape(len(positives), -1)
                 self.intercept_ = self._average_intercept

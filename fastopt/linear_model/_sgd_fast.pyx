@@ -253,7 +253,7 @@ cdef class PlainSGD:
     def epoch(self, active):
         """Run one epoch of the problems in ``active``; return their objective sums.
 
-        Raises ValueError when a coefficient or intercept stops being finite.
+        Raises FloatingPointError when a coefficient or intercept stops being finite.
         """
         cdef Py_ssize_t[::1] act = np.ascontiguousarray(active, dtype=np.intp)
         cdef Py_ssize_t a, k, n_act = act.shape[0]
@@ -269,9 +269,7 @@ cdef class PlainSGD:
         for a in range(n_act):
             k = act[a]
             if not (isfinite(self.states[k].intercept) and self._finite(k)):
-                raise ValueError(
-                    "Floating-point under-/overflow occurred at this epoch. Scaling input "
-                    "data with StandardScaler or MinMaxScaler, or a lower eta0, might help.")
+                raise FloatingPointError(f"problem {k} has non-finite coefficients")
             out[a] = self.states[k].objective
         return out
 
@@ -418,7 +416,10 @@ cdef class MinibatchSGD:
 
     def epoch(self):
         """One pass over the training samples; return the sum of per-sample
-        losses plus n_train times the penalty at the end of the epoch."""
+        losses plus n_train times the penalty at the end of the epoch.
+
+        Raises FloatingPointError when the loss or a parameter is not finite.
+        """
         cdef double total, penalty
         if self.shuffle:
             fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])
@@ -429,10 +430,7 @@ cdef class MinibatchSGD:
             total = self._epoch(<double*> self.p)
             penalty = self._penalty(<double*> self.p)
         if not isfinite(total) or not np.isfinite(self.params).all():
-            raise ValueError(
-                "Floating-point under-/overflow occurred at this epoch. Scaling input "
-                "data with StandardScaler or MinMaxScaler, or a lower learning rate, "
-                "might help.")
+            raise FloatingPointError("non-finite coefficients or loss")
         return total + self.order.shape[0] * penalty
 
     cdef double _penalty(self, floating* p):
