@@ -1,0 +1,224 @@
+/* fo_sgd_impl.h -- the per-sample SGD epoch, written once for FO_REAL.
+ *
+ * Included by fo_sgd.h with FO_REAL = float and double. The weight vector is
+ * wscale * w; `aw` (averaging) and `q` (cumulative L1) are NULL when unused.
+ * Row access: dense rows when `indices` is NULL, CSR rows otherwise.
+ */
+#ifndef FO_NAME
+#define FO_CAT2(a, b) a##b
+#define FO_CAT(a, b) FO_CAT2(a, b)
+#define FO_NAME(name) FO_CAT(name, FO_SUFFIX)
+#endif
+
+static inline double FO_NAME(fo_sgd_dot)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                         ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w)
+{
+    double s = 0.0;
+    ptrdiff_t j;
+    if (ind == NULL) {
+#pragma omp simd reduction(+:s)
+        for (j = 0; j < nnz; j++) s += (double)w[j] * (double)x[j];
+    } else {
+        for (j = 0; j < nnz; j++) s += (double)w[ind[j]] * (double)x[j];
+    }
+    return s;
+}
+
+static inline double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
+{
+    double s = 0.0;
+    ptrdiff_t j;
+#pragma omp simd reduction(+:s)
+    for (j = 0; j < nnz; j++) s += (double)x[j] * (double)x[j];
+    return s;
+}
+
+/* w += c x (c already divided by wscale); when `track`, return the squared and
+ * absolute sums of the touched entries of w (scikit-learn's norm bookkeeping). */
+static inline void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                        ptrdiff_t nnz, FO_REAL *FO_RESTRICT w, FO_REAL c,
+                                        int track, double *sq, double *l1)
+{
+    double s2 = 0.0, s1 = 0.0;
+    ptrdiff_t j;
+    if (ind == NULL) {
+        if (track) {
+#pragma omp simd reduction(+:s2, s1)
+            for (j = 0; j < nnz; j++) {
+                FO_REAL v = w[j] + x[j] * c;
+                w[j] = v;
+                s2 += (double)v * (double)v;
+                s1 += fabs((double)v);
+            }
+        } else {
+#pragma omp simd
+            for (j = 0; j < nnz; j++) w[j] += x[j] * c;
+        }
+    } else {
+        for (j = 0; j < nnz; j++) {
+            FO_REAL v = w[ind[j]] + x[j] * c;
+            w[ind[j]] = v;
+            s2 += (double)v * (double)v;
+            s1 += fabs((double)v);
+        }
+    }
+    *sq = s2;
+    *l1 = s1;
+}
+
+/* Fold wscale (and the averaging scalars) into the arrays. */
+static void FO_NAME(fo_sgd_reset_wscale)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                         FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw)
+{
+    ptrdiff_t j, n = cfg->n_features;
+    const FO_REAL ws = (FO_REAL)st->wscale;
+    if (aw != NULL) {
+        const FO_REAL a = (FO_REAL)st->average_a, inv_b = (FO_REAL)(1.0 / st->average_b);
+        for (j = 0; j < n; j++) aw[j] = (aw[j] + a * w[j]) * inv_b;
+        st->average_a = 0.0;
+        st->average_b = 1.0;
+    }
+    for (j = 0; j < n; j++) w[j] *= ws;
+    st->wscale = 1.0;
+}
+
+/* Truncated-gradient L1 step on the features of the current row. */
+static inline void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
+                                      FO_REAL *FO_RESTRICT q, double u, double wscale)
+{
+    ptrdiff_t j;
+    for (j = 0; j < nnz; j++) {
+        ptrdiff_t k = ind == NULL ? j : ind[j];
+        double z = w[k];
+        double v = z;
+        if (wscale * z > 0.0) {
+            v = z - (u + q[k]) / wscale;
+            v = v > 0.0 ? v : 0.0;
+        } else if (wscale * z < 0.0) {
+            v = z + (u - q[k]) / wscale;
+            v = v < 0.0 ? v : 0.0;
+        }
+        w[k] = (FO_REAL)v;
+        q[k] += (FO_REAL)(wscale * ((double)w[k] - z));
+    }
+}
+
+/* One pass over the samples order[0:n_order]; st->objective receives the sum
+ * of loss + penalty over the pass when cfg->track_objective. */
+FO_MULTIVERSION
+static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                  const FO_REAL *data, const int *indices,
+                                  const int *indptr, const FO_REAL *y, const FO_REAL *sw,
+                                  const ptrdiff_t *order, ptrdiff_t n_order,
+                                  FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw,
+                                  FO_REAL *FO_RESTRICT q)
+{
+    const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio;
+    const int lr = cfg->learning_rate, loss = cfg->loss;
+    const double param = cfg->loss_param;
+    const int l2 = cfg->penalty >= FO_PENALTY_L2;
+    const int l1 = cfg->penalty == FO_PENALTY_L1 || cfg->penalty == FO_PENALTY_ELASTICNET;
+    const int track = cfg->track_objective;
+    const int track_norms = track && cfg->penalty != FO_PENALTY_NONE;
+    double objective = 0.0;
+    ptrdiff_t s;
+
+    for (s = 0; s < n_order; s++) {
+        const ptrdiff_t i = order[s];
+        const FO_REAL *x;
+        const int *ind;
+        ptrdiff_t nnz;
+        double p, eta, update, yi = y[i];
+        if (indices == NULL) {
+            x = data + i * cfg->n_features;
+            ind = NULL;
+            nnz = cfg->n_features;
+        } else {
+            x = data + indptr[i];
+            ind = indices + indptr[i];
+            nnz = indptr[i + 1] - indptr[i];
+        }
+        if (s + FO_SGD_AHEAD < n_order) {
+            const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
+            FO_PREFETCH(y + ia);
+            FO_PREFETCH(sw + ia);
+            if (indices == NULL) {
+                fo_sgd_prefetch((const char *)(data + ia * cfg->n_features),
+                                cfg->n_features * sizeof(FO_REAL));
+            } else {
+                fo_sgd_prefetch((const char *)(data + indptr[ia]),
+                                (indptr[ia + 1] - indptr[ia]) * sizeof(FO_REAL));
+                fo_sgd_prefetch((const char *)(indices + indptr[ia]),
+                                (indptr[ia + 1] - indptr[ia]) * sizeof(int));
+            }
+        }
+        p = FO_NAME(fo_sgd_dot)(x, ind, nnz, w) * st->wscale + st->intercept;
+        eta = fo_sgd_eta(cfg, st);
+        if (track) {
+            objective += fo_sgd_loss(loss, param, yi, p);
+            if (cfg->penalty != FO_PENALTY_NONE && lr < FO_LR_PA1)
+                objective += alpha * ((1.0 - l1_ratio) * 0.5 * st->sq_norm
+                                      + l1_ratio * st->l1_norm);
+        }
+        if (lr >= FO_LR_PA1) {
+            double xsq = FO_NAME(fo_sgd_sqnorm)(x, nnz);
+            if (lr == FO_LR_PA1) {
+                if (xsq == 0.0) continue;
+                update = fo_sgd_loss(loss, param, yi, p) / xsq;
+                update = update < cfg->eta0 ? update : cfg->eta0;
+            } else {
+                update = fo_sgd_loss(loss, param, yi, p) / (xsq + 0.5 / cfg->eta0);
+            }
+            if (loss == FO_LOSS_HINGE) update *= yi;
+            else if (yi - p < 0.0) update = -update;
+        } else {
+            double d = fo_sgd_dloss(loss, param, yi, p);
+            d = d < -FO_SGD_MAX_DLOSS ? -FO_SGD_MAX_DLOSS : d;
+            d = d > FO_SGD_MAX_DLOSS ? FO_SGD_MAX_DLOSS : d;
+            update = -eta * d;
+        }
+        update *= (yi > 0.0 ? st->weight_pos : st->weight_neg) * (double)sw[i];
+        if (l2) {
+            double c = 1.0 - (1.0 - l1_ratio) * eta * alpha;
+            c = c > 0.0 ? c : 0.0;
+            st->wscale *= c;
+            st->sq_norm *= c * c;
+            st->l1_norm *= c;
+            if (st->wscale < cfg->wscale_min)
+                FO_NAME(fo_sgd_reset_wscale)(cfg, st, w, aw);
+        }
+        if (update != 0.0) {
+            double sq, a1;
+            FO_NAME(fo_sgd_axpy)(x, ind, nnz, w, (FO_REAL)(update / st->wscale), track_norms,
+                                 &sq, &a1);
+            if (track_norms) {
+                st->sq_norm = sq * st->wscale * st->wscale;
+                st->l1_norm = a1 * st->wscale;
+            }
+            if (cfg->fit_intercept) st->intercept += update * cfg->intercept_decay;
+        }
+        if (cfg->average > 0.0 && cfg->average <= st->t) {
+            const double n_avg = st->t - cfg->average + 1.0;
+            const double mu = 1.0 / n_avg;
+            if (update != 0.0) {
+                const FO_REAL c = (FO_REAL)(-st->average_a * update / st->wscale);
+                ptrdiff_t j;
+                if (ind == NULL) {
+#pragma omp simd
+                    for (j = 0; j < nnz; j++) aw[j] += x[j] * c;
+                } else {
+                    for (j = 0; j < nnz; j++) aw[ind[j]] += x[j] * c;
+                }
+            }
+            if (n_avg > 1.0) st->average_b /= (1.0 - mu);
+            st->average_a += mu * st->average_b * st->wscale;
+            st->average_intercept += (st->intercept - st->average_intercept) * mu;
+        }
+        if (l1) {
+            st->u += l1_ratio * eta * alpha;
+            FO_NAME(fo_sgd_l1)(ind, nnz, w, q, st->u, st->wscale);
+        }
+        st->t += 1.0;
+    }
+    st->objective = objective;
+}

@@ -1,0 +1,630 @@
+# cython: language_level=3
+"""Compiled training epochs of SGDRegressor / SGDClassifier.
+
+Two engines, each advanced one epoch per call from ``_sgd.py`` (which owns
+the stopping rule, validation scores and verbosity -- nothing per sample
+happens in Python):
+
+``PlainSGD``
+    scikit-learn's algorithm (solver='sgd', batch_size=1): per-sample updates
+    with the wscale trick, lazy L1, averaging, sklearn's learning rates. The
+    per-sample body is C (``csrc/fo_sgd.h``). One *problem* per regressor or
+    per one-vs-rest class; the problems of an epoch run in parallel over
+    classes (``prange``, GIL released), each with its own shuffle stream, so
+    the result does not depend on the thread count.
+
+``MinibatchSGD``
+    every other solver and batch size: K outputs (one-vs-rest columns or
+    softmax classes) in one flat buffer ``[coef (K x d) row-major, intercept
+    (K)]``, a minibatch gradient summed sample by sample in a fixed order
+    (deterministic), then one ``rule_step`` of a fastopt.optim optimizer. CSR
+    input uses lazy updates: only the coefficients of features present in the
+    batch (and the intercepts) are gathered, stepped and scattered back, so a
+    step costs O(nnz(batch) * K).
+
+Input rows are dense C-ordered or CSR, float32 or float64 (no upcast): the
+engines keep raw pointers to arrays validated and kept alive here.
+"""
+
+import numpy as np
+cimport numpy as cnp
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport exp, log, fabs, isfinite
+from libc.stdlib cimport malloc, free
+
+from fastopt.optim._rules cimport (RuleConfig, RuleState, rule_step, rule_begin, rule_apply,
+                                   grad_sumsq, fo_coef)
+from fastopt.optim._state cimport OptimizerState
+
+cnp.import_array()
+
+cdef extern from "fo_rng.h" nogil:
+    ctypedef struct fo_rng:
+        pass
+    void fo_rng_seed(fo_rng* r, unsigned long long seed, unsigned long long stream)
+    void fo_rng_shuffle(fo_rng* r, Py_ssize_t* a, Py_ssize_t n)
+
+cdef extern from "fo_config.h" nogil:
+    int fo_omp_max_threads()
+
+cdef extern from "fo_sgd.h" nogil:
+    ctypedef struct fo_sgd_config:
+        int loss
+        double loss_param
+        int penalty
+        double alpha
+        double l1_ratio
+        int learning_rate
+        double eta0
+        double power_t
+        double optimal_init
+        int fit_intercept
+        double intercept_decay
+        double average
+        int track_objective
+        Py_ssize_t n_features
+        double wscale_min
+    ctypedef struct fo_sgd_state:
+        double t
+        double eta
+        double wscale
+        double sq_norm
+        double l1_norm
+        double u
+        double average_a
+        double average_b
+        double intercept
+        double average_intercept
+        double weight_pos
+        double weight_neg
+        double objective
+    int FO_LOSS_LOG, FO_LR_OPTIMAL, FO_LR_INVSCALING, FO_PENALTY_NONE, FO_PENALTY_L1
+    int FO_PENALTY_L2, FO_PENALTY_ELASTICNET
+    double FO_SGD_MAX_DLOSS
+    double fo_sgd_loss(int kind, double param, double y, double p)
+    double fo_sgd_dloss(int kind, double param, double y, double p)
+    void fo_sgd_epoch_f32(const fo_sgd_config*, fo_sgd_state*, const float*, const int*,
+                          const int*, const float*, const float*, const Py_ssize_t*,
+                          Py_ssize_t, float*, float*, float*)
+    void fo_sgd_epoch_f64(const fo_sgd_config*, fo_sgd_state*, const double*, const int*,
+                          const int*, const double*, const double*, const Py_ssize_t*,
+                          Py_ssize_t, double*, double*, double*)
+    void fo_sgd_reset_wscale_f32(const fo_sgd_config*, fo_sgd_state*, float*, float*)
+    void fo_sgd_reset_wscale_f64(const fo_sgd_config*, fo_sgd_state*, double*, double*)
+    double fo_sgd_dot_f32(const float*, const int*, Py_ssize_t, const float*)
+    double fo_sgd_dot_f64(const double*, const int*, Py_ssize_t, const double*)
+
+LOSSES = {"hinge": 0, "perceptron": 0, "squared_hinge": 1, "modified_huber": 2,
+          "log_loss": 3, "squared_error": 4, "huber": 5, "epsilon_insensitive": 6,
+          "squared_epsilon_insensitive": 7}
+PENALTIES = {None: 0, "l1": 1, "l2": 2, "elasticnet": 3}
+LEARNING_RATES = {"constant": 1, "optimal": 2, "invscaling": 3, "adaptive": 4,
+                  "pa1": 5, "pa2": 6}
+
+
+def max_threads():
+    """Default thread count (OpenMP, respecting threadpoolctl / OMP_NUM_THREADS)."""
+    return fo_omp_max_threads()
+
+
+def loss_value(str loss, double param, double y, double p):
+    """Loss of prediction ``p`` for target ``y`` (the C definition; for tests)."""
+    return fo_sgd_loss(LOSSES[loss], param, y, p)
+
+
+def loss_derivative(str loss, double param, double y, double p):
+    """Derivative of the loss with respect to ``p`` (the C definition; for tests)."""
+    return fo_sgd_dloss(LOSSES[loss], param, y, p)
+
+
+cdef class _Rows:
+    """Raw pointers to a dense C-ordered or CSR matrix, kept alive."""
+    cdef object keep
+    cdef const void* data
+    cdef const int* indices
+    cdef const int* indptr
+    cdef Py_ssize_t n_samples, n_features
+    cdef bint is32
+
+    def __init__(self, X):
+        self.n_samples, self.n_features = X.shape
+        if hasattr(X, "indptr"):
+            arrays = (np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices, np.intc),
+                      np.ascontiguousarray(X.indptr, np.intc))
+            self.indices = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[1])
+            self.indptr = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[2])
+        else:
+            arrays = (np.ascontiguousarray(X),)
+            self.indices = NULL
+            self.indptr = NULL
+        if arrays[0].dtype not in (np.float32, np.float64):
+            raise TypeError(f"X must be float32 or float64, got {arrays[0].dtype}")
+        self.is32 = arrays[0].dtype == np.float32
+        self.data = cnp.PyArray_DATA(<cnp.ndarray> arrays[0])
+        self.keep = arrays
+
+    cdef inline Py_ssize_t row(self, Py_ssize_t i, Py_ssize_t* start) noexcept nogil:
+        """Offset of row i in data (and indices) and its number of entries."""
+        if self.indices == NULL:
+            start[0] = i * self.n_features
+            return self.n_features
+        start[0] = self.indptr[i]
+        return self.indptr[i + 1] - self.indptr[i]
+
+
+cdef void* _ptr(arr, dtype, str name, bint writeable=True) except NULL:
+    if (not isinstance(arr, np.ndarray) or arr.dtype != dtype or not arr.flags.c_contiguous
+            or (writeable and not arr.flags.writeable)):
+        raise ValueError(f"{name} must be a C-contiguous {np.dtype(dtype)} array"
+                         + (" (writeable)" if writeable else ""))
+    return cnp.PyArray_DATA(<cnp.ndarray> arr)
+
+
+cdef class PlainSGD:
+    """scikit-learn's per-sample SGD over K independent problems.
+
+    Parameters
+    ----------
+    config : dict
+        ``fo_sgd_config`` fields.
+    X : ndarray or csr_matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (K, n_samples), X's dtype
+        Targets of each problem.
+    sample_weight : ndarray of shape (n_samples,), X's dtype
+    train_idx : ndarray of intp
+        Samples to learn from (the others are validation samples).
+    W : ndarray of shape (K, n_features)
+        Coefficients, updated in place.
+    AW : ndarray of shape (K, n_features) or None
+        Averaged coefficients (``average > 0``), updated in place.
+    intercept, average_intercept, weight_pos, weight_neg : ndarray of shape (K,)
+    seeds : ndarray of uint64, shape (K,)
+        Shuffle seed of each problem.
+    t : float
+        Initial sample counter (``t_``).
+    shuffle : bool
+    n_threads : int
+    """
+    cdef fo_sgd_config cfg
+    cdef fo_sgd_state* states
+    cdef fo_rng* rngs
+    cdef _Rows rows
+    cdef object keep
+    cdef void* y
+    cdef void* sw
+    cdef void* w
+    cdef void* aw
+    cdef void* q
+    cdef Py_ssize_t* orders
+    cdef Py_ssize_t n_train, K
+    cdef bint shuffle
+    cdef int n_threads
+
+    def __cinit__(self):
+        self.states = NULL
+        self.rngs = NULL
+        self.orders = NULL
+
+    def __dealloc__(self):
+        free(self.states)
+        free(self.rngs)
+        free(self.orders)
+
+    def __init__(self, dict config, X, Y, sample_weight, train_idx, W, AW, intercept,
+                 average_intercept, weight_pos, weight_neg, seeds, double t, bint shuffle,
+                 int n_threads):
+        cdef Py_ssize_t k, i
+        self.cfg = config
+        self.rows = _Rows(X)
+        dtype = np.float32 if self.rows.is32 else np.float64
+        self.K = W.shape[0]
+        self.cfg.n_features = self.rows.n_features
+        self.cfg.wscale_min = 1e-6 if self.rows.is32 else 1e-9
+        self.y = _ptr(Y, dtype, "Y", False)
+        self.sw = _ptr(sample_weight, dtype, "sample_weight", False)
+        self.w = _ptr(W, dtype, "W")
+        self.aw = NULL if AW is None else _ptr(AW, dtype, "AW")
+        Q = None
+        self.q = NULL
+        if self.cfg.penalty == FO_PENALTY_L1 or self.cfg.penalty == FO_PENALTY_ELASTICNET:
+            Q = np.zeros(W.shape, dtype)
+            self.q = _ptr(Q, dtype, "Q")
+        self.keep = (Y, sample_weight, W, AW, Q)
+        self.shuffle = shuffle
+        self.n_threads = max(1, min(n_threads, self.K))
+        train = np.ascontiguousarray(train_idx, dtype=np.intp)
+        self.n_train = train.shape[0]
+        self.states = <fo_sgd_state*> malloc(self.K * sizeof(fo_sgd_state))
+        self.rngs = <fo_rng*> malloc(self.K * sizeof(fo_rng))
+        self.orders = <Py_ssize_t*> malloc(max(1, self.K * self.n_train) * sizeof(Py_ssize_t))
+        if self.states == NULL or self.rngs == NULL or self.orders == NULL:
+            raise MemoryError()
+        for k in range(self.K):
+            self.states[k] = fo_sgd_state(
+                t=t, eta=self.cfg.eta0, wscale=1.0, sq_norm=float(np.dot(W[k], W[k])),
+                l1_norm=float(np.abs(W[k]).sum()), u=0.0, average_a=0.0, average_b=1.0,
+                intercept=intercept[k], average_intercept=average_intercept[k],
+                weight_pos=weight_pos[k], weight_neg=weight_neg[k], objective=0.0)
+            fo_rng_seed(&self.rngs[k], <unsigned long long> seeds[k], <unsigned long long> k)
+            for i in range(self.n_train):
+                self.orders[k * self.n_train + i] = train[i]
+
+    def epoch(self, active):
+        """Run one epoch of the problems in ``active``; return their objective sums.
+
+        Raises FloatingPointError when a coefficient or intercept stops being finite.
+        """
+        cdef Py_ssize_t[::1] act = np.ascontiguousarray(active, dtype=np.intp)
+        cdef Py_ssize_t a, k, n_act = act.shape[0]
+        cdef int nt = max(1, min(self.n_threads, n_act))
+        with nogil:
+            if nt == 1:
+                for a in range(n_act):
+                    self._run(act[a])
+            else:
+                for a in prange(n_act, num_threads=nt, schedule="dynamic"):
+                    self._run(act[a])
+        out = np.empty(n_act)
+        for a in range(n_act):
+            k = act[a]
+            if not (isfinite(self.states[k].intercept) and self._finite(k)):
+                raise FloatingPointError(f"problem {k} has non-finite coefficients")
+            out[a] = self.states[k].objective
+        return out
+
+    cdef void _run(self, Py_ssize_t k) noexcept nogil:
+        cdef Py_ssize_t* order = self.orders + k * self.n_train
+        cdef Py_ssize_t off = k * self.rows.n_samples
+        cdef Py_ssize_t wo = k * self.rows.n_features
+        if self.shuffle:
+            fo_rng_shuffle(&self.rngs[k], order, self.n_train)
+        if self.rows.is32:
+            fo_sgd_epoch_f32(&self.cfg, &self.states[k], <const float*> self.rows.data,
+                             self.rows.indices, self.rows.indptr, <float*> self.y + off,
+                             <float*> self.sw, order, self.n_train, <float*> self.w + wo,
+                             NULL if self.aw == NULL else <float*> self.aw + wo,
+                             NULL if self.q == NULL else <float*> self.q + wo)
+        else:
+            fo_sgd_epoch_f64(&self.cfg, &self.states[k], <const double*> self.rows.data,
+                             self.rows.indices, self.rows.indptr, <double*> self.y + off,
+                             <double*> self.sw, order, self.n_train, <double*> self.w + wo,
+                             NULL if self.aw == NULL else <double*> self.aw + wo,
+                             NULL if self.q == NULL else <double*> self.q + wo)
+
+    cdef bint _finite(self, Py_ssize_t k):
+        cdef Py_ssize_t j, d = self.rows.n_features
+        cdef float* w32 = <float*> self.w + k * d
+        cdef double* w64 = <double*> self.w + k * d
+        if not isfinite(self.states[k].wscale):
+            return False
+        for j in range(d):
+            if not isfinite(w32[j] if self.rows.is32 else w64[j]):
+                return False
+        return True
+
+    def sync(self, Py_ssize_t k):
+        """Fold problem k's scale factors into its coefficient arrays."""
+        cdef Py_ssize_t wo = k * self.rows.n_features
+        if self.rows.is32:
+            fo_sgd_reset_wscale_f32(&self.cfg, &self.states[k], <float*> self.w + wo,
+                                    NULL if self.aw == NULL else <float*> self.aw + wo)
+        else:
+            fo_sgd_reset_wscale_f64(&self.cfg, &self.states[k], <double*> self.w + wo,
+                                    NULL if self.aw == NULL else <double*> self.aw + wo)
+
+    def intercept(self, Py_ssize_t k):
+        """Current (intercept, average_intercept) of problem k."""
+        return self.states[k].intercept, self.states[k].average_intercept
+
+    def eta(self, Py_ssize_t k):
+        """Current 'constant'/'adaptive' learning rate of problem k."""
+        return self.states[k].eta
+
+    def set_eta(self, Py_ssize_t k, double eta):
+        """Set problem k's 'constant'/'adaptive' learning rate."""
+        self.states[k].eta = eta
+
+
+cdef class MinibatchSGD:
+    """Minibatch training of K outputs with a fastopt.optim update rule.
+
+    Parameters
+    ----------
+    config : dict
+        ``loss`` (LOSSES code), ``loss_param``, ``penalty`` (PENALTIES code),
+        ``alpha``, ``l1_ratio``, ``multinomial``, ``fit_intercept``,
+        ``batch_size``, ``lr_kind`` (LEARNING_RATES code, or 0 to leave the
+        optimizer's own rate and schedule alone), ``eta0``, ``power_t``,
+        ``optimal_init``.
+    X : ndarray or csr_matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (K, n_samples)
+        One-vs-rest targets per output, or (1, n_samples) class indices
+        (as floats) for the multinomial loss.
+    sample_weight : ndarray of shape (n_samples,)
+    train_idx : ndarray of intp
+    params : ndarray of shape (K * n_features + K,)
+        Flat ``[coef, intercept]`` buffer, updated in place.
+    state : OptimizerState
+        Optimizer state created over ``params``.
+    weight_pos, weight_neg : ndarray of shape (K,)
+        Class weights of positive / negative targets of each output
+        (multinomial: ``weight_pos[k]`` is the weight of class k).
+    seed : int
+    shuffle : bool
+    n_threads : int
+        Threads of the optimizer step (used above 32k parameters).
+    """
+    cdef _Rows rows
+    cdef OptimizerState state
+    cdef object keep
+    cdef object params
+    cdef void* y
+    cdef void* sw
+    cdef void* p
+    cdef double* wpos
+    cdef double* wneg
+    cdef Py_ssize_t[::1] order
+    cdef fo_rng rng
+    cdef Py_ssize_t K, batch_size
+    cdef int loss, penalty, lr_kind, n_threads
+    cdef double loss_param, alpha, l1_ratio, eta0, power_t, optimal_init
+    cdef bint multinomial, fit_intercept, shuffle
+    cdef double lr
+
+    def __init__(self, dict config, X, Y, sample_weight, train_idx, params,
+                 OptimizerState state, weight_pos, weight_neg, unsigned long long seed,
+                 bint shuffle, int n_threads):
+        self.rows = _Rows(X)
+        dtype = np.float32 if self.rows.is32 else np.float64
+        self.K = (params.shape[0]) // (self.rows.n_features + 1)
+        self.y = _ptr(Y, dtype, "Y", False)
+        self.sw = _ptr(sample_weight, dtype, "sample_weight", False)
+        self.p = _ptr(params, dtype, "params")
+        wp = np.ascontiguousarray(weight_pos, dtype=np.float64)
+        wn = np.ascontiguousarray(weight_neg, dtype=np.float64)
+        self.wpos = <double*> cnp.PyArray_DATA(wp)
+        self.wneg = <double*> cnp.PyArray_DATA(wn)
+        self.keep = (Y, sample_weight, wp, wn)
+        self.params = params
+        self.state = state
+        self.order = np.array(train_idx, dtype=np.intp)
+        fo_rng_seed(&self.rng, seed, 0)
+        self.shuffle = shuffle
+        self.n_threads = n_threads
+        self.loss = config["loss"]
+        self.loss_param = config["loss_param"]
+        self.penalty = config["penalty"]
+        self.alpha = config["alpha"]
+        self.l1_ratio = config["l1_ratio"]
+        self.multinomial = config["multinomial"]
+        self.fit_intercept = config["fit_intercept"]
+        self.batch_size = config["batch_size"]
+        self.lr_kind = config["lr_kind"]
+        self.eta0 = config["eta0"]
+        self.lr = config["eta0"]
+        self.power_t = config["power_t"]
+        self.optimal_init = config["optimal_init"]
+
+    def divide_lr(self, double factor):
+        """'adaptive' learning rate: divide the rate by ``factor``; return the new rate."""
+        if self.lr_kind == 0:
+            self.state.cfg.lr /= factor
+            return self.state.cfg.lr
+        self.lr /= factor
+        return self.lr
+
+    def epoch(self):
+        """One pass over the training samples; return the sum of per-sample
+        losses plus n_train times the penalty at the end of the epoch.
+
+        Raises FloatingPointError when the loss or a parameter is not finite.
+        """
+        cdef double total, penalty
+        if self.shuffle:
+            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])
+        if self.rows.is32:
+            total = self._epoch(<float*> self.p)
+            penalty = self._penalty(<float*> self.p)
+        else:
+            total = self._epoch(<double*> self.p)
+            penalty = self._penalty(<double*> self.p)
+        if not isfinite(total) or not np.isfinite(self.params).all():
+            raise FloatingPointError("non-finite coefficients or loss")
+        return total + self.order.shape[0] * penalty
+
+    cdef double _penalty(self, floating* p):
+        cdef Py_ssize_t j, n = self.K * self.rows.n_features
+        cdef double s2 = 0.0, s1 = 0.0
+        if self.penalty == FO_PENALTY_NONE:
+            return 0.0
+        for j in range(n):
+            s2 += p[j] * p[j]
+            s1 += fabs(p[j])
+        if self.penalty == FO_PENALTY_L2:
+            return self.alpha * 0.5 * s2
+        if self.penalty == FO_PENALTY_L1:
+            return self.alpha * s1
+        return self.alpha * ((1.0 - self.l1_ratio) * 0.5 * s2 + self.l1_ratio * s1)
+
+    cdef double _epoch(self, floating* p):
+        cdef Py_ssize_t d = self.rows.n_features, K = self.K
+        cdef Py_ssize_t n_params = K * d + K
+        cdef Py_ssize_t n_train = self.order.shape[0]
+        cdef bint sparse = self.rows.indices != NULL
+        cdef floating* g = <floating*> malloc(n_params * sizeof(floating))
+        cdef floating* z = <floating*> malloc(K * sizeof(floating))
+        cdef floating* gp = NULL
+        cdef floating* gs[3]
+        cdef floating* ss[3]
+        cdef int* slot = NULL
+        cdef Py_ssize_t* feats = NULL
+        cdef Py_ssize_t start, nb, b, s, i, j, k, f, m, nnz, off, n_step
+        cdef double total = 0.0, l2 = 0.0, l1 = 0.0, scale, lr
+        cdef int buf
+        cdef fo_coef c
+        cdef RuleConfig* cfg = &self.state.cfg
+        cdef RuleState* st = &self.state.st
+        for buf in range(3):
+            ss[buf] = <floating*> self.state.flat_buffer(buf)
+            gs[buf] = NULL
+        if self.penalty == FO_PENALTY_L2 or self.penalty == FO_PENALTY_ELASTICNET:
+            l2 = self.alpha * (1.0 - self.l1_ratio if self.penalty == FO_PENALTY_ELASTICNET
+                               else 1.0)
+        if self.penalty == FO_PENALTY_L1 or self.penalty == FO_PENALTY_ELASTICNET:
+            l1 = self.alpha * (self.l1_ratio if self.penalty == FO_PENALTY_ELASTICNET else 1.0)
+        if sparse:
+            gp = <floating*> malloc(n_params * sizeof(floating))
+            slot = <int*> malloc(d * sizeof(int))
+            feats = <Py_ssize_t*> malloc(d * sizeof(Py_ssize_t))
+            for buf in range(3):
+                if ss[buf] != NULL:
+                    gs[buf] = <floating*> malloc(n_params * sizeof(floating))
+        try:
+            with nogil:
+                if sparse:
+                    for j in range(d):
+                        slot[j] = -1
+                for b in range((n_train + self.batch_size - 1) // self.batch_size):
+                    start = b * self.batch_size
+                    nb = min(self.batch_size, n_train - start)
+                    m = 0
+                    if sparse:
+                        for s in range(nb):
+                            i = self.order[start + s]
+                            nnz = self.rows.row(i, &off)
+                            for j in range(nnz):
+                                f = self.rows.indices[off + j]
+                                if slot[f] < 0:
+                                    slot[f] = m
+                                    feats[m] = f
+                                    m += 1
+                        n_step = m * K + K
+                    else:
+                        n_step = n_params
+                    for j in range(n_step):
+                        g[j] = 0
+                    for s in range(nb):
+                        total += self._sample(p, g, z, slot, self.order[start + s], m)
+                    scale = 1.0 / nb
+                    for j in range(n_step):
+                        g[j] *= scale
+                    if not self.fit_intercept:
+                        for k in range(K):
+                            g[n_step - K + k] = 0
+                    self._set_lr()
+                    if sparse:
+                        self._gather(p, gp, ss, gs, feats, m, l2, l1, g, 0)
+                        c = rule_begin(cfg, st, grad_sumsq(g, n_step, 1)
+                                       if cfg.clip_norm > 0.0 else 0.0)
+                        rule_apply(cfg, &c, gp, g, gs[0], gs[1], gs[2], n_step, 1)
+                        self._gather(p, gp, ss, gs, feats, m, l2, l1, g, 1)
+                        for j in range(m):
+                            slot[feats[j]] = -1
+                    else:
+                        if l2 != 0.0 or l1 != 0.0:
+                            for j in range(K * d):
+                                g[j] += l2 * p[j] + (l1 if p[j] > 0 else
+                                                     (-l1 if p[j] < 0 else 0.0))
+                        rule_step(cfg, st, p, g, ss[0], ss[1], ss[2], n_params,
+                                  self.n_threads)
+        finally:
+            free(g)
+            free(z)
+            free(gp)
+            free(slot)
+            free(feats)
+            for buf in range(3):
+                free(gs[buf])
+        return total
+
+    cdef void _set_lr(self) noexcept nogil:
+        """sklearn's learning rate at the coming step (string solvers only)."""
+        cdef double t = self.state.st.t + 1
+        if self.lr_kind == 0:
+            return
+        if self.lr_kind == FO_LR_OPTIMAL:
+            self.state.cfg.lr = 1.0 / (self.alpha * (self.optimal_init + t - 1.0))
+        elif self.lr_kind == FO_LR_INVSCALING:
+            self.state.cfg.lr = self.eta0 / t ** self.power_t
+        else:
+            self.state.cfg.lr = self.lr
+
+    cdef void _gather(self, floating* p, floating* gp, floating** ss, floating** gs,
+                      Py_ssize_t* feats, Py_ssize_t m, double l2, double l1, floating* g,
+                      bint back) noexcept nogil:
+        """Copy the touched coefficients (slot-major, K per feature) and the
+        intercepts between the flat buffers and the compact ones; on the way
+        in, add the penalty gradient of the touched coefficients."""
+        cdef Py_ssize_t d = self.rows.n_features, K = self.K, j, k, src, dst
+        cdef int buf
+        for j in range(m + 1):
+            for k in range(K):
+                dst = j * K + k
+                src = k * d + feats[j] if j < m else K * d + k
+                if back:
+                    p[src] = gp[dst]
+                    for buf in range(3):
+                        if ss[buf] != NULL:
+                            ss[buf][src] = gs[buf][dst]
+                else:
+                    gp[dst] = p[src]
+                    for buf in range(3):
+                        if ss[buf] != NULL:
+                            gs[buf][dst] = ss[buf][src]
+                    if j < m:
+                        g[dst] += l2 * p[src] + (l1 if p[src] > 0 else
+                                                 (-l1 if p[src] < 0 else 0.0))
+
+    cdef double _sample(self, floating* p, floating* g, floating* z, int* slot, Py_ssize_t i,
+                        Py_ssize_t m) noexcept nogil:
+        """Add sample i's gradient to g; return its (weighted-free) loss."""
+        cdef Py_ssize_t d = self.rows.n_features, K = self.K, k, j, off, nnz, gi
+        cdef const floating* x
+        cdef const int* ind = NULL
+        cdef const floating* y = <const floating*> self.y
+        cdef double w = (<const floating*> self.sw)[i]
+        cdef double zmax, norm, loss = 0.0, dz, yk
+        cdef Py_ssize_t cls
+        nnz = self.rows.row(i, &off)
+        x = <const floating*> self.rows.data + off
+        if self.rows.indices != NULL:
+            ind = self.rows.indices + off
+        for k in range(K):
+            if floating is float:
+                z[k] = fo_sgd_dot_f32(x, ind, nnz, p + k * d) + p[K * d + k]
+            else:
+                z[k] = fo_sgd_dot_f64(x, ind, nnz, p + k * d) + p[K * d + k]
+        if self.multinomial:
+            cls = <Py_ssize_t> y[i]
+            zmax = z[0]
+            for k in range(1, K):
+                if z[k] > zmax:
+                    zmax = z[k]
+            norm = 0.0
+            for k in range(K):
+                norm += exp(z[k] - zmax)
+            loss = log(norm) + zmax - z[cls]
+            w *= self.wpos[cls]
+            for k in range(K):
+                z[k] = w * (exp(z[k] - zmax) / norm - (1.0 if k == cls else 0.0))
+        else:
+            for k in range(K):
+                yk = y[k * self.rows.n_samples + i]
+                loss += fo_sgd_loss(self.loss, self.loss_param, yk, z[k])
+                dz = fo_sgd_dloss(self.loss, self.loss_param, yk, z[k])
+                dz = min(max(dz, -FO_SGD_MAX_DLOSS), FO_SGD_MAX_DLOSS)
+                z[k] = dz * w * (self.wpos[k] if yk > 0 else self.wneg[k])
+        for k in range(K):
+            dz = z[k]
+            if dz == 0:
+                continue
+            if ind == NULL:
+                for j in range(nnz):
+                    g[k * d + j] += dz * x[j]
+                g[K * d + k] += dz
+            else:
+                for j in range(nnz):
+                    g[slot[ind[j]] * K + k] += dz * x[j]
+                g[m * K + k] += dz
+        return loss
