@@ -307,6 +307,11 @@ def check_targets(rows, small):
     return out
 
 
+def load_average():
+    """1/5/15-minute load averages (other jobs on the machine skew the timings)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -334,6 +339,7 @@ def main():
           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}")
+    print(f"# load average at start: {load_average()}")
     print(f"# median of {args.repeats} interleaved repetitions; time per step; "
           f"GB/s = values moved per parameter x itemsize x n / fastopt time\n")
     print(HEADER)
@@ -348,7 +354,7 @@ def main():
     print("| target | measured | met |\n|---|---|---|")
     for target, measured, met in check_targets(rows, small):
         print(f"| {target} | {measured} | {'yes' if met else 'NO'} |")
-    print(f"\n# total {time.perf_counter() - started:.0f} s")
+    print(f"\n# total {time.perf_counter() - started:.0f} s, load average at end: {load_average()}")
 
 
 if __name__ == "__main__":
