@@ -222,6 +222,7 @@ def set_threads(n_threads):
 
 
 def fmt_time(seconds):
+    """Seconds as us/ms with 3 significant digits ("n/a" when not measured)."""
     if seconds is None:
         return "n/a"
     if seconds < 1e-3:
@@ -230,10 +231,12 @@ def fmt_time(seconds):
 
 
 def fmt_ratio(a, b):
+    """a / b with 2 decimals ("n/a" when either is missing)."""
     return "n/a" if a is None or b is None else f"{a / b:.2f}"
 
 
 def run_grid(args):
+    """Time every size x dtype x thread count x optimizer; print and return the rows."""
     rows = []
     rng = np.random.default_rng(0)
     for n in args.sizes:
@@ -254,7 +257,7 @@ def run_grid(args):
                                **{impl: med.get(impl) for impl in IMPLS})
                     rows.append(row)
                     print_row(row, flush=True)
-                    del steppers
+                    del steppers  # free these buffers before the next set is allocated
     return rows
 
 
@@ -263,6 +266,7 @@ HEADER = ("| optimizer | dtype | params | threads | fastopt | numpy | torch fuse
 
 
 def print_row(row, flush=False):
+    """One markdown table row."""
     print(f"| {row['optimizer']} | {row['dtype']} | {row['n']:,} | {row['threads']} "
           f"| {fmt_time(row['fastopt'])} | {fmt_time(row['numpy'])} "
           f"| {fmt_time(row['torch fused'])} | {fmt_time(row['torch foreach'])} "
