@@ -264,15 +264,9 @@ SCHEDULE_CASES = {
                                                                     eta_min=1e-3)),
 }
 
-COSINE_OFF_BY_ONE = pytest.mark.xfail(
-    strict=True,
-    reason="fastopt CosineAnnealing (warmup_steps=0) uses cos(pi*t/t_max) at step t; "
-           "CosineAnnealingLR uses cos(pi*(t-1)/T_max): fastopt is one step ahead",
-)
 
 
-@pytest.mark.parametrize("name", [
-    "step", "exponential", pytest.param("cosine", marks=COSINE_OFF_BY_ONE)])
+@pytest.mark.parametrize("name", ["step", "exponential", "cosine"])
 def test_schedule_matches_torch_scheduler_stepped_after_each_step(name):
     """Learning rate at every step t = 1..N equals torch's, scheduler stepped after the step."""
     make_schedule, make_scheduler = SCHEDULE_CASES[name]
@@ -303,8 +297,7 @@ SCHEDULED_OPTIMIZERS = {
 
 
 @pytest.mark.parametrize("optimizer", list(SCHEDULED_OPTIMIZERS))
-@pytest.mark.parametrize("name", [
-    "step", "exponential", pytest.param("cosine", marks=COSINE_OFF_BY_ONE)])
+@pytest.mark.parametrize("name", ["step", "exponential", "cosine"])
 def test_scheduled_optimizer_matches_torch_optimizer_with_scheduler(name, optimizer):
     """The schedule drives the compiled step exactly like torch's scheduler drives torch's."""
     make_schedule, make_scheduler = SCHEDULE_CASES[name]
