@@ -131,6 +131,6 @@ def test_incremental_regressor_scored_with_workaround(client, key):
     dX, dy = _as_dask(X_REG, Y_REG)
     inc.fit(dX, dy)
     expected = inc.estimator_.score(X_REG, Y_REG)
-    assert r2_score(dy.compute(), inc.predict(dX).compute()) == pytest.approx(expected,
-                                                                               rel=1e-12)
+    score = r2_score(dy.compute(), inc.predict(dX).compute())
+    assert score == pytest.approx(expected, rel=1e-12)
     assert inc.estimator_.score(dX.compute(), dy.compute()) == expected

@@ -7,6 +7,7 @@ round trips, feature names, ``sklearn.set_config`` switches and thread
 control with threadpoolctl and nested joblib parallelism.
 """
 
+import copy
 import io
 import os
 import pickle
@@ -243,23 +244,25 @@ def test_pickle_and_joblib_round_trips_keep_predictions_and_training_state(key):
     buffer.seek(0)
     restored = [pickle.loads(pickle.dumps(est)), joblib.load(buffer)]
     reference = _fitted(key)[0]  # a twin that was never pickled
-    for copy in restored:
-        _assert_same_outputs(reference, copy, X)
+    for twin in restored:
+        _assert_same_outputs(reference, twin, X)
     # partial_fit continues from the restored optimizer state exactly as the twin.
     reference.partial_fit(X, y)
-    for copy in restored:
-        _assert_same_outputs(reference, copy.partial_fit(X, y), X)
+    for twin in restored:
+        _assert_same_outputs(reference, twin.partial_fit(X, y), X)
 
 
+@pytest.mark.parametrize("serialise", [pickle.dumps, copy.deepcopy], ids=["pickle", "deepcopy"])
 @pytest.mark.parametrize("key", list(ESTIMATORS))
-def test_pickling_leaves_the_pickled_estimator_trainable(key):
+def test_pickling_leaves_the_pickled_estimator_trainable(key, serialise):
     # Known bug (fastopt/neural_network/_mlp.py, _BaseMLP.__getstate__): it pops
     # "_params" from the dict returned by BaseEstimator.__getstate__, which is the
-    # live instance __dict__, so pickle.dumps(mlp) deletes mlp._params and a later
-    # mlp.partial_fit / warm-start fit raises AttributeError. Fails for the MLPs.
+    # live instance __dict__, so pickle.dumps(mlp) or copy.deepcopy(mlp) deletes
+    # mlp._params and a later mlp.partial_fit / warm-start fit raises
+    # AttributeError. Fails for the MLPs.
     est, X, y = _fitted(key)
     twin = _fitted(key)[0]
-    pickle.dumps(est)
+    serialise(est)
     _assert_same_outputs(twin.partial_fit(X, y), est.partial_fit(X, y), X)
 
 
