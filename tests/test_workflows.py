@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from fastopt import MLPClassifier, MLPRegressor, SGDClassifier, SGDRegressor
 from fastopt._openmp import max_threads, openmp_enabled
-from fastopt.optim import SGD, Adam
+from fastopt.optim import SGD, Adam, StepDecay
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -202,6 +202,39 @@ def test_randomized_search_over_nested_optimizer_objects(key):
     by_hand = cross_val_score(clone(base).set_params(solver=solver), X, y, cv=cv)
     np.testing.assert_array_equal(
         by_hand, [serial.cv_results_[f"split{i}_test_score"][0] for i in range(3)])
+
+
+def test_grid_search_over_nested_schedule_parameters():
+    X, y = _data("mlp_classifier")
+    base = MLPClassifier(hidden_layer_sizes=(8,), solver=Adam(lr=1e-2, schedule=StepDecay(2)),
+                         batch_size=32, max_iter=6, random_state=0)
+    grid = {"solver__schedule__gamma": [0.1, 0.9], "solver__schedule__step_size": [3, 30]}
+    cv = KFold(3)
+    search = GridSearchCV(base, grid, cv=cv).fit(X, y)
+    assert len(np.unique(search.cv_results_["mean_test_score"])) > 1
+    for i, params in enumerate(search.cv_results_["params"]):
+        schedule = StepDecay(step_size=params["solver__schedule__step_size"],
+                             gamma=params["solver__schedule__gamma"])
+        by_hand = clone(base).set_params(solver=Adam(lr=1e-2, schedule=schedule))
+        np.testing.assert_array_equal(
+            cross_val_score(by_hand, X, y, cv=cv),
+            [search.cv_results_[f"split{k}_test_score"][i] for k in range(3)])
+
+
+@pytest.mark.parametrize("key", ["mlp_classifier", "sgd_classifier"])
+def test_metadata_routing_passes_sample_weight_to_fit(key):
+    X, y = _data(key)
+    sample_weight = np.random.RandomState(0).uniform(0.1, 2.0, len(y))
+    cv = KFold(3)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = clone(ESTIMATORS[key][0]).set_fit_request(sample_weight=True)
+        est.set_score_request(sample_weight=False)
+        routed = cross_val_score(est, X, y, cv=cv, params={"sample_weight": sample_weight})
+    manual = [clone(ESTIMATORS[key][0]).fit(X[tr], y[tr], sample_weight=sample_weight[tr])
+              .score(X[te], y[te]) for tr, te in cv.split(X)]
+    np.testing.assert_array_equal(routed, manual)
+    unweighted = cross_val_score(ESTIMATORS[key][0], X, y, cv=cv)
+    assert not np.array_equal(routed, unweighted)
 
 
 def test_forked_multiprocessing_workers_complete_after_parent_used_openmp():
