@@ -3,7 +3,8 @@
 1. Each ``benchmarks/bench_*.py`` script present (bench_optim.py, bench_linear.py,
    bench_mlp.py, ...) runs as a subprocess (with ``--quick`` when this script
    gets ``--quick``); its printed table goes into the README verbatim.
-2. Two measurements of this script, each drawn as a PNG next to the README:
+2. Two measurements of this script, each drawn as a PNG in docs/ (the
+   README links to them):
 
    * MLP seconds per epoch against minibatch size: fastopt, scikit-learn and
      PyTorch (when installed) train the same 64-128-10 ReLU network with Adam
@@ -57,8 +58,8 @@ except ImportError:
     torch = None
 
 SCRIPT_ORDER = ("bench_optim.py", "bench_linear.py", "bench_mlp.py")
-BATCH_PNG = "mlp_epoch_time_vs_batch.png"
-LOSS_PNG = "loss_vs_time.png"
+BATCH_PNG = "benchmark_mlp_epoch_time_vs_batch.png"
+LOSS_PNG = "benchmark_loss_vs_time.png"
 
 # Solvers of the loss-versus-time plot: (label, library, estimator parameters).
 LOSS_SOLVERS = [
@@ -283,7 +284,12 @@ def _environment():
     ]
 
 
-def write_readme(path, quick, scripts, missing, batch, loss, plots_written, started):
+def write_readme(path, quick, scripts, missing, batch, loss, plot_dir, started):
+    """Write the README; ``plot_dir`` is where the PNGs are, or None without plots."""
+
+    def link(name):
+        return Path(os.path.relpath(plot_dir / name, path.parent)).as_posix()
+
     mode = "--quick" if quick else "full"
     out = [
         "# Benchmarks",
@@ -318,8 +324,8 @@ def write_readme(path, quick, scripts, missing, batch, loss, plots_written, star
             batch_table(batch),
             "",
         ]
-        if plots_written:
-            out += [f"![time per epoch against batch size]({BATCH_PNG})", ""]
+        if plot_dir is not None:
+            out += [f"![time per epoch against batch size]({link(BATCH_PNG)})", ""]
     if loss is not None:
         out += [
             "## Training loss against wall-clock time, per optimizer",
@@ -333,9 +339,9 @@ def write_readme(path, quick, scripts, missing, batch, loss, plots_written, star
             loss_table(loss),
             "",
         ]
-        if plots_written:
-            out += [f"![training loss against time]({LOSS_PNG})", ""]
-    if not plots_written and (batch is not None or loss is not None):
+        if plot_dir is not None:
+            out += [f"![training loss against time]({link(LOSS_PNG)})", ""]
+    if plot_dir is None and (batch is not None or loss is not None):
         out += ["(matplotlib is not installed: no plots.)", ""]
     path.write_text("\n".join(out))
 
@@ -348,16 +354,19 @@ def main(argv=None):
                         help="only these scripts (e.g. bench_mlp.py); none: skip the scripts")
     parser.add_argument("--no-measure", action="store_true",
                         help="skip this script's own measurements and plots")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="fits per measurement (default: 1 with --quick, else 3)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="fits per measurement of this script, median (default: 3)")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for this script's own measurements (default: 1)")
     parser.add_argument("--out", type=Path, default=HERE,
-                        help="directory for README.md and the PNGs (default: benchmarks/)")
+                        help="directory for README.md (default: benchmarks/)")
+    parser.add_argument("--plot-dir", type=Path, default=ROOT / "docs",
+                        help="directory for the PNGs (default: docs/)")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats
     started = datetime.datetime.now(datetime.timezone.utc)
     args.out.mkdir(parents=True, exist_ok=True)
+    args.plot_dir.mkdir(parents=True, exist_ok=True)
 
     if args.scripts is not None and not args.scripts:
         scripts, missing = [], []
@@ -371,7 +380,7 @@ def main(argv=None):
         print("measuring loss against time per optimizer ...", flush=True)
         loss = bench_loss_vs_time(args.quick, repeats, args.threads)
         print(loss_table(loss), flush=True)
-    plots_written = False
+    plot_dir = None
     if batch is not None:
         try:
             import matplotlib
@@ -381,11 +390,11 @@ def main(argv=None):
             matplotlib.use("Agg")
             import matplotlib.pyplot as plt
 
-            plot_batch_sizes(batch, args.out / BATCH_PNG, plt)
-            plot_loss_vs_time(loss, args.out / LOSS_PNG, plt)
-            plots_written = True
+            plot_batch_sizes(batch, args.plot_dir / BATCH_PNG, plt)
+            plot_loss_vs_time(loss, args.plot_dir / LOSS_PNG, plt)
+            plot_dir = args.plot_dir
     write_readme(args.out / "README.md", args.quick, scripts, missing, batch, loss,
-                 plots_written, started)
+                 plot_dir, started)
     print(f"wrote {args.out / 'README.md'}")
     return 1 if any(r["returncode"] for r in scripts) else 0
 
