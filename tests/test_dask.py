@@ -74,6 +74,18 @@ def test_grid_search_on_dask_backend_equals_local_search(client, key):
         np.testing.assert_array_equal(_split_scores(remote)[name], scores)
 
 
+def test_process_workers_give_fastopt_one_openmp_thread_each(client):
+    # dask's nanny starts workers with OMP_NUM_THREADS=1 (config
+    # distributed.nanny.pre-spawn-environ); thread workers share the client's setting.
+    from fastopt._openmp import max_threads, openmp_enabled
+
+    seen = set(client.run(max_threads).values())
+    if client.cluster.processes and openmp_enabled():
+        assert seen == {1}
+    else:
+        assert seen == {max_threads()}
+
+
 def _blocks(X, y):
     return [(X[i:i + BLOCK], y[i:i + BLOCK]) for i in range(0, len(X), BLOCK)]
 
