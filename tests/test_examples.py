@@ -1,6 +1,7 @@
 """Every script in examples/ runs to completion (subprocess, Agg backend, time limit)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,43 @@ EXPECTED = {
     "grid_search_optimizer.py": "best: ",
     "plot_optimizers_digits.py": "wrote optimizers_digits.png",
     "sgd_sparse_text_like.py": "fastopt Adam + softmax",
+}
+
+
+def _numbers(line):
+    return [float(x) for x in re.findall(r"-?\d+\.\d+", line)]
+
+
+def _line(stdout, start):
+    return next(line for line in stdout.splitlines() if line.startswith(start))
+
+
+def check_custom_numpy_gradients(stdout):
+    """Adam on hand-written gradients gets within 1% of the optimum's loss."""
+    fastopt_loss = _numbers(_line(stdout, "fastopt Adam final loss"))[0]
+    optimum = _numbers(_line(stdout, "LogisticRegression (lbfgs)"))[0]
+    assert optimum <= fastopt_loss <= 1.01 * optimum
+
+
+def check_sgd_sparse_text_like(stdout):
+    """Same algorithm, same settings: test accuracy within 2 points of scikit-learn."""
+    sk_acc = _numbers(_line(stdout, "scikit-learn SGDClassifier"))[-1]
+    fo_acc = _numbers(_line(stdout, "fastopt SGDClassifier"))[-1]
+    assert abs(sk_acc - fo_acc) <= 0.02
+    assert _numbers(_line(stdout, "fastopt Adam + softmax"))[-1] > 0.9
+
+
+def check_plot_optimizers_digits(stdout):
+    """Every optimizer reaches > 90% test accuracy on digits."""
+    rows = stdout.split("test acc\n")[1].split("wrote")[0].strip().splitlines()
+    assert len(rows) == 8
+    assert all(_numbers(row)[-1] > 0.9 for row in rows)
+
+
+CHECKS = {
+    "custom_numpy_gradients.py": check_custom_numpy_gradients,
+    "sgd_sparse_text_like.py": check_sgd_sparse_text_like,
+    "plot_optimizers_digits.py": check_plot_optimizers_digits,
 }
 
 
@@ -41,6 +79,8 @@ def test_example_runs(path, tmp_path):
     result = _run([str(path)], tmp_path)
     assert result.returncode == 0, result.stderr
     assert EXPECTED[path.name] in result.stdout
+    if path.name in CHECKS:
+        CHECKS[path.name](result.stdout)
     if path.name == "plot_optimizers_digits.py":
         assert (tmp_path / "optimizers_digits.png").read_bytes().startswith(b"\x89PNG")
 
