@@ -208,10 +208,11 @@ def main(argv=None):
 
     X_train, X_test, y_train, y_test = load_dataset(args.dataset, args.n_samples)
     n_classes = len(np.unique(y_train))
+    n_outputs = 1 if n_classes == 2 else n_classes  # binary: one logistic unit
     hidden = tuple(args.hidden)
     print(f"{args.dataset}: {X_train.shape[0]} train / {X_test.shape[0]} test samples, "
           f"{X_train.shape[1]} features, {n_classes} classes; MLP "
-          f"{'-'.join(map(str, (X_train.shape[1], *hidden, n_classes)))}, batch "
+          f"{'-'.join(map(str, (X_train.shape[1], *hidden, n_outputs)))}, batch "
           f"{args.batch_size}, {args.epochs} epochs, float64; OpenMP "
           f"{'on' if openmp_enabled() else 'off'}, {max_threads()} thread(s)\n")
     rows = run(X_train, X_test, y_train, y_test, args.epochs, hidden, args.batch_size)
