@@ -2,8 +2,17 @@
 scikit-learn estimators."""
 
 from fastopt import optim
+from fastopt._plotting import plot_loss_curves
+from fastopt.linear_model import SGDClassifier, SGDRegressor
 from fastopt.neural_network import MLPClassifier, MLPRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifier", "MLPRegressor", "optim"]
+__all__ = [
+    "MLPClassifier",
+    "MLPRegressor",
+    "SGDClassifier",
+    "SGDRegressor",
+    "optim",
+    "plot_loss_curves",
+]

@@ -151,7 +151,7 @@ class _BaseMLP(BaseEstimator):
         return core.predict(params, X)
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())
         state.pop("_params", None)
         return state
 
