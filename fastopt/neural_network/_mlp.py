@@ -408,7 +408,9 @@ fastopt.optim.Optimizer, default='adam'
         PyTorch's algorithms with ``lr=learning_rate_init`` (and ``beta_1``,
         ``beta_2``, ``epsilon``). An optimizer object (e.g.
         ``fastopt.optim.Adam(lr=1e-3)``) is cloned at every fit and used as is;
-        its hyper-parameters are searchable as ``solver__lr`` etc.
+        its hyper-parameters are searchable as ``solver__lr`` etc. The ``alpha``
+        penalty is part of the gradient for every solver, in addition to an
+        optimizer's own ``weight_decay``.
     alpha : float, default=0.0001
         Strength of the penalty, divided by the (weighted) minibatch size when
         added to the loss, as in scikit-learn.
