@@ -7,12 +7,14 @@ size and the same number of epochs on the same data. Runs are interleaved
 table reports medians of seconds per epoch, the speed-up of fastopt over each
 peer, and test accuracy. ``gemm %`` is the share of fastopt's epoch spent in
 BLAS: the same GEMM calls (same library, shapes and transposes) replayed
-alone, divided by the epoch time.
+alone right after each fastopt run, divided by that run's epoch time (median
+of the ratios; noisy on a shared machine).
 
 Usage::
 
     python benchmarks/bench_mlp.py            # full: 2 configurations, 1 and 2 threads
     python benchmarks/bench_mlp.py --quick    # < 1 minute, 1 thread, smaller data
+    python benchmarks/bench_mlp.py --threads 1 --repeats 5
 """
 
 import argparse
@@ -139,7 +141,7 @@ def run(name, cfg, threads, epochs, repeats, n_train):
         coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)).astype(cfg["dtype"]))
         intercepts.append(rs.uniform(-bound, bound, fan_out).astype(cfg["dtype"]))
     results = {k: [] for k in ("fastopt", "sklearn", "torch eager", "torch fused")}
-    gemm = []
+    gemm_share = []
     acc = {}
     with threadpool_limits(threads):
         if torch is not None:
@@ -159,15 +161,16 @@ def run(name, cfg, threads, epochs, repeats, n_train):
                                       fused=label == "torch fused")
                 results[label].append(t)
                 acc[label] = a
-            gemm.append(gemm_replay(cfg, units, len(X)))
-    gemm = statistics.median(gemm)
+                if label == "fastopt":
+                    gemm_share.append(gemm_replay(cfg, units, len(X)) / t)
     med = {k: statistics.median(v) for k, v in results.items() if v}
     dtype = np.dtype(cfg["dtype"]).name
     arch = "-".join(map(str, units))
     for label, t in med.items():
         speedup = med[label] / med["fastopt"]
-        extra = f"gemm {100 * gemm / t:4.0f}%" if label == "fastopt" else ""
-        print(f"{name:11s} {arch:15s} {dtype:8s} {cfg['batch']:5d} {threads:3d} "
+        extra = (f"gemm {100 * statistics.median(gemm_share):4.0f}%"
+                 if label == "fastopt" else "")
+        print(f"{name:11s} {arch:15s} {len(X):6d} {dtype:8s} {cfg['batch']:5d} {threads:3d} "
               f"{label:12s} {t:9.4f} {speedup:8.2f}x {acc[label]:8.4f}  {extra}")
 
 
@@ -181,7 +184,7 @@ def main():
     repeats = args.repeats or (1 if args.quick else 3)
     print(f"torch: {torch.__version__ if torch is not None else 'not installed'}; "
           f"medians of {repeats} interleaved runs; speed-up = peer time / fastopt time")
-    print(f"{'config':11s} {'layers':15s} {'dtype':8s} {'batch':>5s} {'thr':>3s} "
+    print(f"{'config':11s} {'layers':15s} {'rows':>6s} {'dtype':8s} {'batch':>5s} {'thr':>3s} "
           f"{'library':12s} {'s/epoch':>9s} {'speed-up':>9s} {'test acc':>8s}")
     threads_list = [int(t) for t in (args.threads or ("1" if args.quick else "1,2")).split(",")]
     for threads in threads_list:
