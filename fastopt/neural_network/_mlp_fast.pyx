@@ -737,6 +737,37 @@ cdef class MLPCore:
                 _predict(&self.net, &inp, o, n, <double*> p, <double*> o_ptr)
         return out
 
+    def hidden_activations(self, params, X, bint train):
+        """Hidden-layer outputs for the first ``capacity`` rows of ``X``.
+
+        With ``train=True`` the training forward pass runs, dropout included,
+        drawing from the same generator as :meth:`epoch` (used to test that
+        dropout masks are applied and back-propagated correctly).
+        """
+        cdef list keep = []
+        cdef Input inp = self._input(X, keep)
+        cdef Py_ssize_t m = min(<Py_ssize_t> X.shape[0], self.net.cap)
+        cdef void* p = self._data(params, "params", self.n_params)
+        order = np.arange(m, dtype=np.intp)
+        cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
+        cdef bint is32 = self.dtype == np.float32
+        with nogil:
+            if is32:
+                _gather(&self.net, &inp, <float*> NULL, <float*> NULL, o, m, 0)
+                _forward(&self.net, &inp, o, m, <float*> p, train, &self.dropout_rng)
+            else:
+                _gather(&self.net, &inp, <double*> NULL, <double*> NULL, o, m, 0)
+                _forward(&self.net, &inp, o, m, <double*> p, train, &self.dropout_rng)
+        return [self._activation_copy(l, m) for l in range(1, self.net.n_w)]
+
+    cdef object _activation_copy(self, int layer, Py_ssize_t m):
+        """Copy of the first ``m`` rows of the activation workspace of ``layer``."""
+        cdef Py_ssize_t h = self.net.units[layer]
+        out = np.empty((m, h), dtype=self.dtype)
+        memcpy(cnp.PyArray_DATA(<cnp.ndarray> out), self.net.act[layer],
+               m * h * cnp.PyArray_ITEMSIZE(<cnp.ndarray> out))
+        return out
+
 
 def set_learning_rate(OptimizerState state, double lr):
     """Set the base learning rate of ``state`` (scikit-learn's per-epoch rules)."""
