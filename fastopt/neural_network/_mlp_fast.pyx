@@ -462,6 +462,7 @@ cdef double _penalty(const Net* net, const floating* params, floating* grads,
 
 
 cdef double _weight_sum(const floating* sw, Py_ssize_t m) noexcept nogil:
+    """Sum of the sample weights (``m`` when unweighted)."""
     cdef Py_ssize_t i
     cdef double s = 0.0
     if sw == NULL:
@@ -477,13 +478,13 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
                    floating* grads, RuleConfig* cfg, RuleState* st, floating* s0,
                    floating* s1, floating* s2, int n_threads) noexcept nogil:
     """One pass over the data; returns scikit-learn's epoch loss (NaN if diverged)."""
-    cdef Py_ssize_t start, m, n_out = net.units[net.n_w]
+    cdef Py_ssize_t b, start, m, n_out = net.units[net.n_w]
+    cdef Py_ssize_t n_batches = (n + batch_size - 1) // batch_size
     cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
     cdef double sw_sum, batch_loss, total = 0.0
     cdef floating scale
     if shuffle:
         fo_rng_shuffle(shuffle_rng, order, n)
-    cdef Py_ssize_t b, n_batches = (n + batch_size - 1) // batch_size
     for b in range(n_batches):
         start = b * batch_size
         m = min(batch_size, n - start)
@@ -507,11 +508,11 @@ cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floa
                        Py_ssize_t* order, Py_ssize_t n, const floating* params,
                        floating* grads) noexcept nogil:
     """Full-batch objective and gradient, in chunks of ``net.cap`` rows."""
-    cdef Py_ssize_t start, m, n_out = net.units[net.n_w]
+    cdef Py_ssize_t b, start, m, n_out = net.units[net.n_w]
+    cdef Py_ssize_t n_chunks = (n + net.cap - 1) // net.cap
     cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
     cdef double sw_sum = _weight_sum(sw, n), loss = 0.0
     cdef floating scale = <floating> (1.0 / sw_sum)
-    cdef Py_ssize_t b, n_chunks = (n + net.cap - 1) // net.cap
     for b in range(n_chunks):
         start = b * net.cap
         m = min(net.cap, n - start)
@@ -527,8 +528,8 @@ cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floa
 cdef void _predict(Net* net, const Input* inp, Py_ssize_t* order, Py_ssize_t n,
                    const floating* params, floating* out) noexcept nogil:
     """Network output for every row of the input, in chunks of ``net.cap`` rows."""
-    cdef Py_ssize_t start, m, k = net.units[net.n_w]
-    cdef Py_ssize_t b, n_chunks = (n + net.cap - 1) // net.cap
+    cdef Py_ssize_t b, start, m, k = net.units[net.n_w]
+    cdef Py_ssize_t n_chunks = (n + net.cap - 1) // net.cap
     for b in range(n_chunks):
         start = b * net.cap
         m = min(net.cap, n - start)
