@@ -28,8 +28,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
 from fastopt.neural_network._mlp_fast import MLPCore, get_learning_rate, set_learning_rate
 from fastopt.neural_network._solvers import STRING_SOLVERS, make_optimizer
-from fastopt.optim import Optimizer
-from fastopt.optim._schedules import Schedule
+from fastopt.optim import Optimizer, Schedule
 
 __all__ = ["BaseMLP"]
 
