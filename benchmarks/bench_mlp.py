@@ -7,12 +7,14 @@ size and the same number of epochs on the same data. Runs are interleaved
 table reports medians of seconds per epoch, the speed-up of fastopt over each
 peer, and test accuracy. ``gemm %`` is the share of fastopt's epoch spent in
 BLAS: the same GEMM calls (same library, shapes and transposes) replayed
-alone, divided by the epoch time.
+alone right after each fastopt run, divided by that run's epoch time (median
+of the ratios; noisy on a shared machine).
 
 Usage::
 
     python benchmarks/bench_mlp.py            # full: 2 configurations, 1 and 2 threads
     python benchmarks/bench_mlp.py --quick    # < 1 minute, 1 thread, smaller data
+    python benchmarks/bench_mlp.py --threads 1 --repeats 5
 """
 
 import argparse
@@ -95,8 +97,12 @@ def time_torch(cfg, init, X, y, X_test, y_test, epochs, fused):
     return elapsed / epochs, acc
 
 
-def gemm_replay(cfg, units, n_train, epochs):
-    """Seconds per epoch of fastopt's GEMM calls alone (column-major view)."""
+def gemm_replay(cfg, units, n_train):
+    """Seconds per epoch of fastopt's GEMM calls alone (column-major view).
+
+    The same calls are timed again on 1x1 matrices and that time (the cost
+    of calling BLAS from Python) is subtracted.
+    """
     gemm = sgemm if cfg["dtype"] == np.float32 else dgemm
     rng = np.random.RandomState(0)
     m = cfg["batch"]
@@ -104,19 +110,25 @@ def gemm_replay(cfg, units, n_train, epochs):
     def mat(r, c):
         return np.asfortranarray(rng.rand(r, c).astype(cfg["dtype"]))
 
-    calls = []
+    shapes = []
     for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
         # forward Z^T = W^T A^T; weight grad G^T = D^T A; input delta P^T = W D^T
-        calls.append((mat(fan_out, fan_in), mat(fan_in, m), 0, 0, mat(fan_out, m)))
-        calls.append((mat(fan_out, m), mat(fan_in, m), 0, 1, mat(fan_out, fan_in)))
+        shapes.append(((fan_out, fan_in), (fan_in, m), 0, 0, (fan_out, m)))
+        shapes.append(((fan_out, m), (fan_in, m), 0, 1, (fan_out, fan_in)))
         if i > 0:
-            calls.append((mat(fan_out, fan_in), mat(fan_out, m), 1, 0, mat(fan_in, m)))
+            shapes.append(((fan_out, fan_in), (fan_out, m), 1, 0, (fan_in, m)))
     n_batches = -(-n_train // m)
-    start = time.perf_counter()
-    for _ in range(n_batches * epochs):
-        for a, b, ta, tb, c in calls:
-            gemm(1.0, a, b, c=c, trans_a=ta, trans_b=tb, overwrite_c=1)
-    return (time.perf_counter() - start) / epochs
+
+    def replay(tiny):
+        calls = [tuple(mat(1, 1) if tiny else mat(*s) for s in (a, b, c)) + (ta, tb)
+                 for a, b, ta, tb, c in shapes]
+        start = time.perf_counter()
+        for _ in range(n_batches):
+            for a, b, c, ta, tb in calls:
+                gemm(1.0, a, b, c=c, trans_a=ta, trans_b=tb, overwrite_c=1)
+        return time.perf_counter() - start
+
+    return replay(False) - replay(True)
 
 
 def run(name, cfg, threads, epochs, repeats, n_train):
@@ -129,6 +141,7 @@ def run(name, cfg, threads, epochs, repeats, n_train):
         coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)).astype(cfg["dtype"]))
         intercepts.append(rs.uniform(-bound, bound, fan_out).astype(cfg["dtype"]))
     results = {k: [] for k in ("fastopt", "sklearn", "torch eager", "torch fused")}
+    gemm_share = []
     acc = {}
     with threadpool_limits(threads):
         if torch is not None:
@@ -148,14 +161,16 @@ def run(name, cfg, threads, epochs, repeats, n_train):
                                       fused=label == "torch fused")
                 results[label].append(t)
                 acc[label] = a
-        gemm = gemm_replay(cfg, units, len(X), 1)
+                if label == "fastopt":
+                    gemm_share.append(gemm_replay(cfg, units, len(X)) / t)
     med = {k: statistics.median(v) for k, v in results.items() if v}
     dtype = np.dtype(cfg["dtype"]).name
     arch = "-".join(map(str, units))
     for label, t in med.items():
         speedup = med[label] / med["fastopt"]
-        extra = f"gemm {100 * gemm / t:4.0f}%" if label == "fastopt" else ""
-        print(f"{name:11s} {arch:15s} {dtype:8s} {cfg['batch']:5d} {threads:3d} "
+        extra = (f"gemm {100 * statistics.median(gemm_share):4.0f}%"
+                 if label == "fastopt" else "")
+        print(f"{name:11s} {arch:15s} {len(X):6d} {dtype:8s} {cfg['batch']:5d} {threads:3d} "
               f"{label:12s} {t:9.4f} {speedup:8.2f}x {acc[label]:8.4f}  {extra}")
 
 
@@ -169,7 +184,7 @@ def main():
     repeats = args.repeats or (1 if args.quick else 3)
     print(f"torch: {torch.__version__ if torch is not None else 'not installed'}; "
           f"medians of {repeats} interleaved runs; speed-up = peer time / fastopt time")
-    print(f"{'config':11s} {'layers':15s} {'dtype':8s} {'batch':>5s} {'thr':>3s} "
+    print(f"{'config':11s} {'layers':15s} {'rows':>6s} {'dtype':8s} {'batch':>5s} {'thr':>3s} "
           f"{'library':12s} {'s/epoch':>9s} {'speed-up':>9s} {'test acc':>8s}")
     threads_list = [int(t) for t in (args.threads or ("1" if args.quick else "1,2")).split(",")]
     for threads in threads_list:

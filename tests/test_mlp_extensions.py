@@ -249,3 +249,31 @@ def test_pure_sgd_and_full_batch_gradient_descent_train(batch_size):
                         batch_size=batch_size, max_iter=60 if batch_size == 1 else 400,
                         random_state=0).fit(X, y)
     assert est.score(X, y) > 0.8
+
+
+def test_adam_object_reproduces_a_torch_training_loop():
+    torch = pytest.importorskip("torch")
+    X, y = _data()
+    est = MLPClassifier(solver=Adam(lr=0.01), **dict(COMMON, alpha=0.0)).fit(X, y)
+    units = [X.shape[1], *HIDDEN, 3]
+    coefs, intercepts = _unflatten(_glorot(units, COMMON["random_state"]), units)
+    layers = []
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        lin = torch.nn.Linear(*W.shape, dtype=torch.float64)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(W.T.copy()))
+            lin.bias.copy_(torch.from_numpy(b.copy()))
+        layers += [lin, torch.nn.ReLU()] if i < len(coefs) - 1 else [lin]
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    for _ in range(COMMON["max_iter"]):
+        for start in range(0, len(X), 16):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(Xt[start:start + 16]),
+                                              yt[start:start + 16]).backward()
+            opt.step()
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    for W, b, lin in zip(est.coefs_, est.intercepts_, linears):
+        np.testing.assert_allclose(W, lin.weight.detach().numpy().T, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(b, lin.bias.detach().numpy(), rtol=1e-7, atol=1e-9)

@@ -7,6 +7,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from fastopt.neural_network._mlp_fast import MLPCore
+from fastopt.optim import SGD
 
 UNITS = [5, 4, 3]
 N = 11
@@ -134,3 +135,52 @@ def test_softmax_and_log_loss_are_stable_for_huge_logits():
     assert loss == pytest.approx(-np.log(np.finfo(np.float64).eps) / 2, rel=1e-6)
     proba = core.predict(params, X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_dropout_masks_are_inverted_and_backpropagated():
+    rng = np.random.RandomState(3)
+    units, n, drop, l2 = [5, 7, 6, 3], 40, 0.4, 0.2
+    X = rng.normal(size=(n, units[0]))
+    Y = np.eye(3)[rng.randint(3, size=n)]
+    n_params = sum(a * b + b for a, b in zip(units[:-1], units[1:]))
+    params = rng.uniform(-0.8, 0.8, n_params)
+    coefs, intercepts, start = [], [], 0
+    for a, b in zip(units[:-1], units[1:]):
+        coefs.append(params[start:start + a * b].reshape(a, b))
+        start += a * b
+    for b in units[1:]:
+        intercepts.append(params[start:start + b])
+        start += b
+
+    def core():
+        return MLPCore(units, "tanh", "softmax", np.float64, n, True, l2=l2, dropout=drop,
+                       seed=123)
+
+    # a fresh core with the same seed draws the masks of the first minibatch
+    dropped = core().hidden_activations(params, X, True)
+    hidden, masks, a = [], [], X
+    for W, b, d in zip(coefs[:-1], intercepts[:-1], dropped):
+        h = np.tanh(a @ W + b)
+        mask = np.where(d != 0, 1.0 / (1.0 - drop), 0.0)
+        np.testing.assert_allclose(d, h * mask, rtol=1e-12)
+        hidden.append(h)
+        masks.append(mask)
+        a = h * mask
+    dropped_share = np.mean(np.concatenate([m.ravel() == 0 for m in masks]))
+    assert dropped_share == pytest.approx(drop, abs=0.08)
+
+    train, work, grads = core(), params.copy(), np.empty_like(params)
+    train.epoch(work, grads, SGD(lr=0.0).init(work), X, Y, None, np.arange(n, dtype=np.intp),
+                n, False)
+    acts = [X] + [h * m for h, m in zip(hidden, masks)]
+    z = acts[-1] @ coefs[-1] + intercepts[-1]
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    delta = p / p.sum(axis=1, keepdims=True) - Y
+    gc, gi = [None] * 3, [None] * 3
+    for i in range(2, -1, -1):
+        gc[i] = (acts[i].T @ delta + l2 * coefs[i]) / n
+        gi[i] = delta.sum(axis=0) / n
+        if i > 0:
+            delta = (delta @ coefs[i].T) * masks[i - 1] * (1 - hidden[i - 1] ** 2)
+    np.testing.assert_allclose(grads, np.concatenate([g.ravel() for g in gc] + gi),
+                               rtol=1e-10, atol=1e-13)

@@ -9,8 +9,16 @@ where the rule has them). An optimizer object is cloned, never mutated.
 
 from sklearn.base import clone
 
-from fastopt.optim import Adagrad, AdamW, NAdam, Optimizer, RMSprop, SklearnAdam, SklearnSGD
-from fastopt.optim._schedules import Schedule
+from fastopt.optim import (
+    Adagrad,
+    AdamW,
+    NAdam,
+    Optimizer,
+    RMSprop,
+    Schedule,
+    SklearnAdam,
+    SklearnSGD,
+)
 
 STRING_SOLVERS = ("lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam")
 
