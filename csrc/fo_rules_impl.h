@@ -207,12 +207,20 @@ static void FO_NAME(fo_sk_adam)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRI
     }
 }
 
-/* Sum of squares of g[0:n], accumulated in double. */
+/* Sum of squares of g[0:n] in double. Eight explicit accumulators, combined in
+ * a fixed order at the end, let the loop vectorise while the result stays the
+ * same on every CPU and vector width. */
+FO_MULTIVERSION
 static double FO_NAME(fo_sumsq)(const FO_REAL *FO_RESTRICT g, ptrdiff_t n)
 {
-    double s = 0.0;
-    ptrdiff_t i;
-    for (i = 0; i < n; i++) s += (double)g[i] * (double)g[i];
+    double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    double s;
+    ptrdiff_t i = 0;
+    int k;
+    for (; i + 8 <= n; i += 8)
+        for (k = 0; k < 8; k++) acc[k] += (double)g[i + k] * (double)g[i + k];
+    s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; i++) s += (double)g[i] * (double)g[i];
     return s;
 }
 

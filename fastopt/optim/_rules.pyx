@@ -14,7 +14,6 @@ thread count. Everything is fused over float32/float64 with ``floating``.
 
 from cython.parallel cimport prange
 from libc.math cimport sqrt, pow, cos, floor, M_PI
-from libc.stdlib cimport malloc, free
 
 cdef extern from "fo_rules.h" nogil:
     void fo_sgd_f32(float*, const float*, float*, Py_ssize_t, const fo_coef*)
@@ -40,8 +39,9 @@ cdef extern from "fo_rules.h" nogil:
 cdef enum:
     # Below this many elements a step runs on one thread.
     PARALLEL_MIN = 32768
-    # Block size of the deterministic sum of squares.
+    # Block size of the deterministic sum of squares, and its most blocks.
     SUMSQ_BLOCK = 16384
+    SUMSQ_MAX_BLOCKS = 256
 
 
 cdef double schedule_lr(const Schedule* s, double lr, long long t) noexcept nogil:
@@ -205,28 +205,33 @@ cdef inline double _sumsq(const floating* g, Py_ssize_t n) noexcept nogil:
 
 
 cdef double grad_sumsq(const floating* g, Py_ssize_t n, int n_threads) noexcept nogil:
-    """Sum of squares of ``g[0:n]`` in double, identical for any thread count."""
-    cdef Py_ssize_t n_blocks = (n + SUMSQ_BLOCK - 1) // SUMSQ_BLOCK
-    cdef Py_ssize_t b, start, end
+    """Sum of squares of ``g[0:n]`` in double, identical for any thread count.
+
+    The range is cut into at most ``SUMSQ_MAX_BLOCKS`` blocks whose size
+    depends on ``n`` only; block sums land in a stack array and are added in
+    block order. No allocation.
+    """
+    cdef double partial[SUMSQ_MAX_BLOCKS]
+    cdef Py_ssize_t block = SUMSQ_BLOCK
+    cdef Py_ssize_t n_blocks, b, start, end
     cdef double total = 0.0
-    cdef double* partial
+    if n > <Py_ssize_t> SUMSQ_BLOCK * SUMSQ_MAX_BLOCKS:
+        block = ((n + SUMSQ_MAX_BLOCKS - 1) // SUMSQ_MAX_BLOCKS + 63) & ~(<Py_ssize_t>63)
+    n_blocks = (n + block - 1) // block
     if n_blocks <= 1:
         return _sumsq(g, n)
-    partial = <double*> malloc(n_blocks * sizeof(double))
-    if partial == NULL or n_threads <= 1:
+    if n_threads <= 1:
         for b in range(n_blocks):
-            start = b * SUMSQ_BLOCK
-            end = n if start + SUMSQ_BLOCK > n else start + SUMSQ_BLOCK
-            total += _sumsq(g + start, end - start)
-        free(partial)
-        return total
-    for b in prange(n_blocks, num_threads=n_threads, schedule='static'):
-        start = b * SUMSQ_BLOCK
-        end = n if start + SUMSQ_BLOCK > n else start + SUMSQ_BLOCK
-        partial[b] = _sumsq(g + start, end - start)
+            start = b * block
+            end = n if start + block > n else start + block
+            partial[b] = _sumsq(g + start, end - start)
+    else:
+        for b in prange(n_blocks, num_threads=n_threads, schedule='static'):
+            start = b * block
+            end = n if start + block > n else start + block
+            partial[b] = _sumsq(g + start, end - start)
     for b in range(n_blocks):
         total += partial[b]
-    free(partial)
     return total
 
 
