@@ -2,7 +2,8 @@
 scikit-learn estimators."""
 
 from fastopt import optim
+from fastopt.linear_model import SGDClassifier, SGDRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["optim"]
+__all__ = ["SGDClassifier", "SGDRegressor", "optim"]
