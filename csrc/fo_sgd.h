@@ -85,11 +85,15 @@ typedef struct {
  * cannot follow: the row FO_SGD_AHEAD samples ahead (its first
  * FO_SGD_PREFETCH_BYTES) and its target/weight are prefetched explicitly. */
 #define FO_SGD_AHEAD 16
+#define FO_SGD_LANES 16
 #define FO_SGD_PREFETCH_BYTES 2048
 #if defined(__GNUC__) || defined(__clang__)
 #define FO_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 3)
+/* Row kernels must be inlined into each clone of fo_sgd_epoch to get its ISA. */
+#define FO_SGD_INLINE static inline __attribute__((always_inline))
 #else
 #define FO_PREFETCH(p) ((void)0)
+#define FO_SGD_INLINE static inline
 #endif
 
 static inline void fo_sgd_prefetch(const char *p, size_t bytes)

@@ -10,21 +10,23 @@
 #define FO_NAME(name) FO_CAT(name, FO_SUFFIX)
 #endif
 
-static inline double FO_NAME(fo_sgd_dot)(const FO_REAL *FO_RESTRICT x, const int *ind,
+FO_SGD_INLINE double FO_NAME(fo_sgd_dot)(const FO_REAL *FO_RESTRICT x, const int *ind,
                                          ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w)
 {
-    double s = 0.0;
-    ptrdiff_t j;
+    double s = 0.0, acc[FO_SGD_LANES] = {0.0};
+    ptrdiff_t j = 0, k;
     if (ind == NULL) {
-#pragma omp simd reduction(+:s)
-        for (j = 0; j < nnz; j++) s += (double)w[j] * (double)x[j];
+        for (; j + FO_SGD_LANES <= nnz; j += FO_SGD_LANES)
+            for (k = 0; k < FO_SGD_LANES; k++) acc[k] += (double)w[j + k] * (double)x[j + k];
+        for (k = 0; k < FO_SGD_LANES; k++) s += acc[k];
+        for (; j < nnz; j++) s += (double)w[j] * (double)x[j];
     } else {
-        for (j = 0; j < nnz; j++) s += (double)w[ind[j]] * (double)x[j];
+        for (; j < nnz; j++) s += (double)w[ind[j]] * (double)x[j];
     }
     return s;
 }
 
-static inline double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
+FO_SGD_INLINE double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
 {
     double s = 0.0;
     ptrdiff_t j;
@@ -34,17 +36,31 @@ static inline double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
 }
 
 /* w += c x (c already divided by wscale); when `track`, return the squared and
- * absolute sums of the touched entries of w (scikit-learn's norm bookkeeping). */
-static inline void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
+ * absolute sums of the touched entries of w (scikit-learn's norm bookkeeping).
+ * Dense reductions use FO_SGD_LANES independent partial sums (several vector
+ * accumulators, so the loop is not bound by the FMA latency), added in a
+ * fixed order: the result does not depend on the ISA clone. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
                                         ptrdiff_t nnz, FO_REAL *FO_RESTRICT w, FO_REAL c,
                                         int track, double *sq, double *l1)
 {
-    double s2 = 0.0, s1 = 0.0;
-    ptrdiff_t j;
+    double s2 = 0.0, s1 = 0.0, a2[FO_SGD_LANES] = {0.0}, a1[FO_SGD_LANES] = {0.0};
+    ptrdiff_t j = 0, k;
     if (ind == NULL) {
         if (track) {
-#pragma omp simd reduction(+:s2, s1)
-            for (j = 0; j < nnz; j++) {
+            for (; j + FO_SGD_LANES <= nnz; j += FO_SGD_LANES) {
+                for (k = 0; k < FO_SGD_LANES; k++) {
+                    FO_REAL v = w[j + k] + x[j + k] * c;
+                    w[j + k] = v;
+                    a2[k] += (double)v * (double)v;
+                    a1[k] += fabs((double)v);
+                }
+            }
+            for (k = 0; k < FO_SGD_LANES; k++) {
+                s2 += a2[k];
+                s1 += a1[k];
+            }
+            for (; j < nnz; j++) {
                 FO_REAL v = w[j] + x[j] * c;
                 w[j] = v;
                 s2 += (double)v * (double)v;
@@ -83,7 +99,7 @@ static void FO_NAME(fo_sgd_reset_wscale)(const fo_sgd_config *cfg, fo_sgd_state 
 }
 
 /* Truncated-gradient L1 step on the features of the current row. */
-static inline void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
+FO_SGD_INLINE void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
                                       FO_REAL *FO_RESTRICT q, double u, double wscale)
 {
     ptrdiff_t j;

@@ -233,7 +233,7 @@ cdef class PlainSGD:
         self.keep = (Y, sample_weight, W, AW, Q)
         self.shuffle = shuffle
         self.n_threads = max(1, min(n_threads, self.K))
-        train = np.ascontiguousarray(train_idx, dtype=np.intp)
+        cdef const Py_ssize_t[::1] train = np.ascontiguousarray(train_idx, dtype=np.intp)
         self.n_train = train.shape[0]
         self.states = <fo_sgd_state*> malloc(self.K * sizeof(fo_sgd_state))
         self.rngs = <fo_rng*> malloc(self.K * sizeof(fo_rng))
