@@ -84,7 +84,7 @@ typedef struct {
 /* Shuffled epochs visit rows in random order, so the hardware prefetcher
  * cannot follow: the row FO_SGD_AHEAD samples ahead (its first
  * FO_SGD_PREFETCH_BYTES) and its target/weight are prefetched explicitly. */
-#define FO_SGD_AHEAD 16
+#define FO_SGD_AHEAD 8
 #define FO_SGD_LANES 16
 #define FO_SGD_PREFETCH_BYTES 2048
 #if defined(__GNUC__) || defined(__clang__)

@@ -37,30 +37,20 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
 
 /* w += c x (c already divided by wscale); when `track`, return the squared and
  * absolute sums of the touched entries of w (scikit-learn's norm bookkeeping).
- * Dense reductions use FO_SGD_LANES independent partial sums (several vector
- * accumulators, so the loop is not bound by the FMA latency), added in a
- * fixed order: the result does not depend on the ISA clone. */
+ * The dense dot product uses FO_SGD_LANES independent partial sums (several
+ * vector accumulators, so it is not bound by the FMA latency) added in a fixed
+ * order; the norm sums use `omp simd` reductions (the axpy's loads and stores
+ * bound that loop anyway). */
 FO_SGD_INLINE void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
                                         ptrdiff_t nnz, FO_REAL *FO_RESTRICT w, FO_REAL c,
                                         int track, double *sq, double *l1)
 {
-    double s2 = 0.0, s1 = 0.0, a2[FO_SGD_LANES] = {0.0}, a1[FO_SGD_LANES] = {0.0};
-    ptrdiff_t j = 0, k;
+    double s2 = 0.0, s1 = 0.0;
+    ptrdiff_t j;
     if (ind == NULL) {
         if (track) {
-            for (; j + FO_SGD_LANES <= nnz; j += FO_SGD_LANES) {
-                for (k = 0; k < FO_SGD_LANES; k++) {
-                    FO_REAL v = w[j + k] + x[j + k] * c;
-                    w[j + k] = v;
-                    a2[k] += (double)v * (double)v;
-                    a1[k] += fabs((double)v);
-                }
-            }
-            for (k = 0; k < FO_SGD_LANES; k++) {
-                s2 += a2[k];
-                s1 += a1[k];
-            }
-            for (; j < nnz; j++) {
+#pragma omp simd reduction(+:s2, s1)
+            for (j = 0; j < nnz; j++) {
                 FO_REAL v = w[j] + x[j] * c;
                 w[j] = v;
                 s2 += (double)v * (double)v;
