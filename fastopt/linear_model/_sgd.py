@@ -82,7 +82,7 @@ _SOLVER_DOC = """
 """
 
 
-def _resolve_solver(est, n_outputs_sgd):
+def _resolve_solver(est):
     """Return (optimizer object, lr_kind code) for the minibatch engine."""
     solver = est.solver
     if isinstance(solver, Optimizer):
@@ -257,7 +257,7 @@ def _fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, in
                 est.solver, est.batch_size))
     K, d = coef.shape
     params = np.concatenate([coef.ravel(), np.ravel(intercept)]).astype(X.dtype)
-    opt, lr_kind = _resolve_solver(est, K)
+    opt, lr_kind = _resolve_solver(est)
     state = getattr(est, "_solver_state", None) if reuse_state else None
     if state is None or state.shapes != (params.shape,) or state.dtype != params.dtype:
         state = opt.init(params)
@@ -344,8 +344,17 @@ class _KeepModelOnError:
                                intercept_init=intercept_init, sample_weight=sample_weight)
 
 
+_PREFIX = """fastopt drop-in for scikit-learn's {0}: same parameters,
+    attributes and (with the defaults) the same algorithm, on compiled loops;
+    plus ``solver`` and ``batch_size``{1}.
+
+    scikit-learn's documentation follows.
+
+    """
+
+
 class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
-    __doc__ = (_SkSGDRegressor.__doc__.split("    Attributes\n")[0].replace(
+    __doc__ = (_PREFIX.format("SGDRegressor", "") + _SkSGDRegressor.__doc__.split("    Attributes\n")[0].replace(
         "    Parameters\n    ----------\n",
         "    Parameters\n    ----------\n" + _SOLVER_DOC.lstrip("\n"), 1)
         + "    Attributes\n" + _SkSGDRegressor.__doc__.split("    Attributes\n")[1]
@@ -442,7 +451,8 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
 
 
 class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
-    __doc__ = (_SkSGDClassifier.__doc__.split("    Attributes\n")[0].replace(
+    __doc__ = (_PREFIX.format("SGDClassifier", " and ``multi_class``")
+               + _SkSGDClassifier.__doc__.split("    Attributes\n")[0].replace(
         "    Parameters\n    ----------\n",
         "    Parameters\n    ----------\n" + _SOLVER_DOC.lstrip("\n") + """\
     multi_class : {'ovr', 'multinomial'}, default='ovr'

@@ -79,7 +79,7 @@ cdef extern from "fo_sgd.h" nogil:
         double weight_pos
         double weight_neg
         double objective
-    int FO_LOSS_LOG, FO_LR_OPTIMAL, FO_LR_INVSCALING, FO_PENALTY_NONE, FO_PENALTY_L1
+    int FO_LR_OPTIMAL, FO_LR_INVSCALING, FO_PENALTY_NONE, FO_PENALTY_L1
     int FO_PENALTY_L2, FO_PENALTY_ELASTICNET
     double FO_SGD_MAX_DLOSS
     double fo_sgd_loss(int kind, double param, double y, double p)
@@ -441,13 +441,9 @@ cdef class MinibatchSGD:
         for j in range(n):
             s2 += p[j] * p[j]
             s1 += fabs(p[j])
-        if self.penalty == FO_PENALTY_L2:
-            return self.alpha * 0.5 * s2
-        if self.penalty == FO_PENALTY_L1:
-            return self.alpha * s1
         return self.alpha * ((1.0 - self.l1_ratio) * 0.5 * s2 + self.l1_ratio * s1)
 
-    cdef double _epoch(self, floating* p):
+    cdef double _epoch(self, floating* p) except? -1.0:
         cdef Py_ssize_t d = self.rows.n_features, K = self.K
         cdef Py_ssize_t n_params = K * d + K
         cdef Py_ssize_t n_train = self.order.shape[0]
@@ -460,7 +456,7 @@ cdef class MinibatchSGD:
         cdef int* slot = NULL
         cdef Py_ssize_t* feats = NULL
         cdef Py_ssize_t start, nb, b, s, i, j, k, f, m, nnz, off, n_step
-        cdef double total = 0.0, l2 = 0.0, l1 = 0.0, scale, lr
+        cdef double total = 0.0, l2 = 0.0, l1 = 0.0, scale
         cdef int buf
         cdef fo_coef c
         cdef RuleConfig* cfg = &self.state.cfg
@@ -468,11 +464,9 @@ cdef class MinibatchSGD:
         for buf in range(3):
             ss[buf] = <floating*> self.state.flat_buffer(buf)
             gs[buf] = NULL
-        if self.penalty == FO_PENALTY_L2 or self.penalty == FO_PENALTY_ELASTICNET:
-            l2 = self.alpha * (1.0 - self.l1_ratio if self.penalty == FO_PENALTY_ELASTICNET
-                               else 1.0)
-        if self.penalty == FO_PENALTY_L1 or self.penalty == FO_PENALTY_ELASTICNET:
-            l1 = self.alpha * (self.l1_ratio if self.penalty == FO_PENALTY_ELASTICNET else 1.0)
+        if self.penalty != FO_PENALTY_NONE:
+            l2 = self.alpha * (1.0 - self.l1_ratio)
+            l1 = self.alpha * self.l1_ratio
         if sparse:
             gp = <floating*> malloc(n_params * sizeof(floating))
             slot = <int*> malloc(d * sizeof(int))
@@ -481,6 +475,10 @@ cdef class MinibatchSGD:
                 if ss[buf] != NULL:
                     gs[buf] = <floating*> malloc(n_params * sizeof(floating))
         try:
+            if (g == NULL or z == NULL or (sparse and (gp == NULL or slot == NULL
+                    or feats == NULL or (ss[0] != NULL and gs[0] == NULL)
+                    or (ss[1] != NULL and gs[1] == NULL) or (ss[2] != NULL and gs[2] == NULL)))):
+                raise MemoryError()
             with nogil:
                 if sparse:
                     for j in range(d):
