@@ -109,36 +109,114 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO
     }
 }
 
-/* One pass over the samples order[0:n_order]; st->objective receives the sum
- * of loss + penalty over the pass when cfg->track_objective. */
-FO_MULTIVERSION
-static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *st,
-                                  const FO_REAL *data, const int *indices,
-                                  const int *indptr, const FO_REAL *y, const FO_REAL *sw,
-                                  const ptrdiff_t *order, ptrdiff_t n_order,
-                                  FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw,
-                                  FO_REAL *FO_RESTRICT q)
+/* One sample of one problem (scikit-learn's per-sample update); adds the
+ * sample's loss + penalty to st->objective when cfg->track_objective. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                        const FO_REAL *x, const int *ind, ptrdiff_t nnz,
+                                        double yi, double swi, FO_REAL *FO_RESTRICT w,
+                                        FO_REAL *FO_RESTRICT aw, FO_REAL *FO_RESTRICT q)
 {
-    const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio;
+    const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio, param = cfg->loss_param;
     const int lr = cfg->learning_rate, loss = cfg->loss;
-    const double param = cfg->loss_param;
-    const int l2 = cfg->penalty >= FO_PENALTY_L2;
-    const int l1 = cfg->penalty == FO_PENALTY_L1 || cfg->penalty == FO_PENALTY_ELASTICNET;
     const int track = cfg->track_objective;
     const int track_norms = track && cfg->penalty != FO_PENALTY_NONE;
-    double objective = 0.0;
-    ptrdiff_t s;
+    double p, eta, update;
 
+    p = FO_NAME(fo_sgd_dot)(x, ind, nnz, w) * st->wscale + st->intercept;
+    eta = fo_sgd_eta(cfg, st);
+    if (track) {
+        st->objective += fo_sgd_loss(loss, param, yi, p);
+        if (cfg->penalty != FO_PENALTY_NONE && lr < FO_LR_PA1)
+            st->objective += alpha * ((1.0 - l1_ratio) * 0.5 * st->sq_norm
+                                      + l1_ratio * st->l1_norm);
+    }
+    if (lr >= FO_LR_PA1) {
+        double xsq = FO_NAME(fo_sgd_sqnorm)(x, nnz);
+        if (lr == FO_LR_PA1) {
+            if (xsq == 0.0) return;
+            update = fo_sgd_loss(loss, param, yi, p) / xsq;
+            update = update < cfg->eta0 ? update : cfg->eta0;
+        } else {
+            update = fo_sgd_loss(loss, param, yi, p) / (xsq + 0.5 / cfg->eta0);
+        }
+        if (loss == FO_LOSS_HINGE) update *= yi;
+        else if (yi - p < 0.0) update = -update;
+    } else {
+        double d = fo_sgd_dloss(loss, param, yi, p);
+        d = d < -FO_SGD_MAX_DLOSS ? -FO_SGD_MAX_DLOSS : d;
+        d = d > FO_SGD_MAX_DLOSS ? FO_SGD_MAX_DLOSS : d;
+        update = -eta * d;
+    }
+    update *= (yi > 0.0 ? st->weight_pos : st->weight_neg) * swi;
+    if (cfg->penalty >= FO_PENALTY_L2) {
+        double c = 1.0 - (1.0 - l1_ratio) * eta * alpha;
+        c = c > 0.0 ? c : 0.0;
+        st->wscale *= c;
+        st->sq_norm *= c * c;
+        st->l1_norm *= c;
+        if (st->wscale < cfg->wscale_min)
+            FO_NAME(fo_sgd_reset_wscale)(cfg, st, w, aw);
+    }
+    if (update != 0.0) {
+        double sq, a1;
+        FO_NAME(fo_sgd_axpy)(x, ind, nnz, w, (FO_REAL)(update / st->wscale), track_norms,
+                             &sq, &a1);
+        if (track_norms) {
+            st->sq_norm = sq * st->wscale * st->wscale;
+            st->l1_norm = a1 * st->wscale;
+        }
+        if (cfg->fit_intercept) st->intercept += update * cfg->intercept_decay;
+    }
+    if (cfg->average > 0.0 && cfg->average <= st->t) {
+        const double n_avg = st->t - cfg->average + 1.0;
+        const double mu = 1.0 / n_avg;
+        if (update != 0.0) {
+            const FO_REAL c = (FO_REAL)(-st->average_a * update / st->wscale);
+            ptrdiff_t j;
+            if (ind == NULL) {
+#pragma omp simd
+                for (j = 0; j < nnz; j++) aw[j] += x[j] * c;
+            } else {
+                for (j = 0; j < nnz; j++) aw[ind[j]] += x[j] * c;
+            }
+        }
+        if (n_avg > 1.0) st->average_b /= (1.0 - mu);
+        st->average_a += mu * st->average_b * st->wscale;
+        st->average_intercept += (st->intercept - st->average_intercept) * mu;
+    }
+    if (cfg->penalty == FO_PENALTY_L1 || cfg->penalty == FO_PENALTY_ELASTICNET) {
+        st->u += l1_ratio * eta * alpha;
+        FO_NAME(fo_sgd_l1)(ind, nnz, w, q, st->u, st->wscale);
+    }
+    st->t += 1.0;
+}
+
+/* One pass over the samples order[0:n_order] for the problems probs[0:n_probs]
+ * (indices into states, and into the rows of y, w, aw, q). The problems share
+ * the sample order, so each row is fetched once for all of them (one-vs-rest
+ * classes cost memory traffic once, not once per class). states[k].objective
+ * receives problem k's sum of loss + penalty when cfg->track_objective. */
+FO_MULTIVERSION
+static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states,
+                                  const ptrdiff_t *probs, ptrdiff_t n_probs,
+                                  const FO_REAL *data, const int *indices,
+                                  const int *indptr, ptrdiff_t n_samples, const FO_REAL *y,
+                                  const FO_REAL *sw, const ptrdiff_t *order,
+                                  ptrdiff_t n_order, FO_REAL *w, FO_REAL *aw, FO_REAL *q)
+{
+    const ptrdiff_t d = cfg->n_features;
+    ptrdiff_t s, a;
+
+    for (a = 0; a < n_probs; a++) states[probs[a]].objective = 0.0;
     for (s = 0; s < n_order; s++) {
         const ptrdiff_t i = order[s];
         const FO_REAL *x;
         const int *ind;
         ptrdiff_t nnz;
-        double p, eta, update, yi = y[i];
         if (indices == NULL) {
-            x = data + i * cfg->n_features;
+            x = data + i * d;
             ind = NULL;
-            nnz = cfg->n_features;
+            nnz = d;
         } else {
             x = data + indptr[i];
             ind = indices + indptr[i];
@@ -146,11 +224,10 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *st,
         }
         if (s + FO_SGD_AHEAD < n_order) {
             const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
-            FO_PREFETCH(y + ia);
             FO_PREFETCH(sw + ia);
+            for (a = 0; a < n_probs; a++) FO_PREFETCH(y + probs[a] * n_samples + ia);
             if (indices == NULL) {
-                fo_sgd_prefetch((const char *)(data + ia * cfg->n_features),
-                                cfg->n_features * sizeof(FO_REAL));
+                fo_sgd_prefetch((const char *)(data + ia * d), d * sizeof(FO_REAL));
             } else {
                 fo_sgd_prefetch((const char *)(data + indptr[ia]),
                                 (indptr[ia + 1] - indptr[ia]) * sizeof(FO_REAL));
@@ -158,73 +235,11 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *st,
                                 (indptr[ia + 1] - indptr[ia]) * sizeof(int));
             }
         }
-        p = FO_NAME(fo_sgd_dot)(x, ind, nnz, w) * st->wscale + st->intercept;
-        eta = fo_sgd_eta(cfg, st);
-        if (track) {
-            objective += fo_sgd_loss(loss, param, yi, p);
-            if (cfg->penalty != FO_PENALTY_NONE && lr < FO_LR_PA1)
-                objective += alpha * ((1.0 - l1_ratio) * 0.5 * st->sq_norm
-                                      + l1_ratio * st->l1_norm);
+        for (a = 0; a < n_probs; a++) {
+            const ptrdiff_t k = probs[a];
+            FO_NAME(fo_sgd_step)(cfg, &states[k], x, ind, nnz, y[k * n_samples + i], sw[i],
+                                 w + k * d, aw == NULL ? NULL : aw + k * d,
+                                 q == NULL ? NULL : q + k * d);
         }
-        if (lr >= FO_LR_PA1) {
-            double xsq = FO_NAME(fo_sgd_sqnorm)(x, nnz);
-            if (lr == FO_LR_PA1) {
-                if (xsq == 0.0) continue;
-                update = fo_sgd_loss(loss, param, yi, p) / xsq;
-                update = update < cfg->eta0 ? update : cfg->eta0;
-            } else {
-                update = fo_sgd_loss(loss, param, yi, p) / (xsq + 0.5 / cfg->eta0);
-            }
-            if (loss == FO_LOSS_HINGE) update *= yi;
-            else if (yi - p < 0.0) update = -update;
-        } else {
-            double d = fo_sgd_dloss(loss, param, yi, p);
-            d = d < -FO_SGD_MAX_DLOSS ? -FO_SGD_MAX_DLOSS : d;
-            d = d > FO_SGD_MAX_DLOSS ? FO_SGD_MAX_DLOSS : d;
-            update = -eta * d;
-        }
-        update *= (yi > 0.0 ? st->weight_pos : st->weight_neg) * (double)sw[i];
-        if (l2) {
-            double c = 1.0 - (1.0 - l1_ratio) * eta * alpha;
-            c = c > 0.0 ? c : 0.0;
-            st->wscale *= c;
-            st->sq_norm *= c * c;
-            st->l1_norm *= c;
-            if (st->wscale < cfg->wscale_min)
-                FO_NAME(fo_sgd_reset_wscale)(cfg, st, w, aw);
-        }
-        if (update != 0.0) {
-            double sq, a1;
-            FO_NAME(fo_sgd_axpy)(x, ind, nnz, w, (FO_REAL)(update / st->wscale), track_norms,
-                                 &sq, &a1);
-            if (track_norms) {
-                st->sq_norm = sq * st->wscale * st->wscale;
-                st->l1_norm = a1 * st->wscale;
-            }
-            if (cfg->fit_intercept) st->intercept += update * cfg->intercept_decay;
-        }
-        if (cfg->average > 0.0 && cfg->average <= st->t) {
-            const double n_avg = st->t - cfg->average + 1.0;
-            const double mu = 1.0 / n_avg;
-            if (update != 0.0) {
-                const FO_REAL c = (FO_REAL)(-st->average_a * update / st->wscale);
-                ptrdiff_t j;
-                if (ind == NULL) {
-#pragma omp simd
-                    for (j = 0; j < nnz; j++) aw[j] += x[j] * c;
-                } else {
-                    for (j = 0; j < nnz; j++) aw[ind[j]] += x[j] * c;
-                }
-            }
-            if (n_avg > 1.0) st->average_b /= (1.0 - mu);
-            st->average_a += mu * st->average_b * st->wscale;
-            st->average_intercept += (st->intercept - st->average_intercept) * mu;
-        }
-        if (l1) {
-            st->u += l1_ratio * eta * alpha;
-            FO_NAME(fo_sgd_l1)(ind, nnz, w, q, st->u, st->wscale);
-        }
-        st->t += 1.0;
     }
-    st->objective = objective;
 }

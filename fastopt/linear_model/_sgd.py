@@ -198,7 +198,7 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
 
 
 def _fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_coefs,
-               intercepts, avg_intercepts, weight_pos, weight_neg, seeds, loss, learning_rate,
+               intercepts, avg_intercepts, weight_pos, weight_neg, seed, loss, learning_rate,
                alpha, max_iter, n_threads):
     """Run scikit-learn's per-sample SGD on the rows of ``coefs`` (in place).
 
@@ -226,11 +226,12 @@ def _fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_
     train_idx = np.flatnonzero(~validation_mask)
     engine = _sgd_fast.PlainSGD(
         config, X, Y, sample_weight, train_idx, coefs, avg_coefs, intercepts,
-        avg_intercepts, weight_pos, weight_neg, seeds, float(est.t_), bool(est.shuffle),
+        avg_intercepts, weight_pos, weight_neg, seed, float(est.t_), bool(est.shuffle),
         n_threads)
 
     def coef_of(k):
-        engine.sync(k)
+        # As scikit-learn's _plain_sgd: the validation score sees the stored
+        # coefficient array, without the pending L2 scale factor (wscale).
         return coefs[k], engine.intercept(k)[0]
 
     n_iter = _run_epochs(
@@ -432,8 +433,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
         intercepts, avg_intercepts, n_iter = _fit_plain(
             self, X, Y, sample_weight, validation_mask, [score_cb], coefs, avg_coefs,
             np.atleast_1d(intercept).astype(np.float64), np.atleast_1d(avg_intercept),
-            np.ones(1), np.ones(1), np.array([seed], dtype=np.uint64), loss, learning_rate,
-            alpha, max_iter, 1)
+            np.ones(1), np.ones(1), seed, loss, learning_rate, alpha, max_iter, 1)
         self.n_iter_ = int(n_iter[0])
         self.t_ += self.n_iter_ * X.shape[0]
         # scikit-learn returns the intercepts as float64 whatever X's dtype.
@@ -563,7 +563,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         else:
             validation_mask = self._make_validation_split(y, sample_mask=sample_weight > 0)
             Y = self._ovr_targets(y, X.dtype, positives)
-        seeds = random_state.randint(MAX_INT, size=len(positives)).astype(np.uint64)
+        seed = random_state.randint(MAX_INT)
         score_cbs = [
             self._make_validation_score_cb(validation_mask, X, Y[k], sample_weight,
                                            classes=np.array([-1, 1], dtype=X.dtype))
@@ -579,7 +579,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         new_intercepts, new_avg, n_iter = _fit_plain(
             self, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_coefs,
             intercepts, avg_intercepts, np.asarray(weight_pos, np.float64),
-            np.asarray(weight_neg, np.float64), seeds, self.loss, learning_rate, alpha,
+            np.asarray(weight_neg, np.float64), seed, self.loss, learning_rate, alpha,
             max_iter, _n_threads(self.n_jobs))
         self.n_iter_ = int(n_iter.max())
         self.t_ += self.n_iter_ * X.shape[0]
