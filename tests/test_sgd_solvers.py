@@ -14,6 +14,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier as SkSGDClassifier
+from sklearn.linear_model import SGDRegressor as SkSGDRegressor
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -190,3 +191,19 @@ def test_average_with_minibatch_solver_is_refused():
     X, y = _data()
     with pytest.raises(ValueError, match="average is only supported"):
         SGDRegressor(solver="adam", batch_size=4, average=True).fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_minibatch_fitted_attribute_dtypes_match_sklearn(dtype):
+    X, y = make_classification(200, 5, n_classes=3, n_informative=3, random_state=0)
+    X = X.astype(dtype)
+    for params in ({}, {"solver": "adam", "batch_size": 8}):
+        for est, ref in ((SGDRegressor(**params), SkSGDRegressor()),
+                         (SGDClassifier(**params), SkSGDClassifier())):
+            for target in (y, (y > 0).astype(int)):
+                est.fit(X, target)
+                ref.fit(X, target)
+                assert est.coef_.dtype == ref.coef_.dtype
+                assert est.coef_.shape == ref.coef_.shape
+                assert est.intercept_.dtype == ref.intercept_.dtype
+                assert est.intercept_.shape == ref.intercept_.shape

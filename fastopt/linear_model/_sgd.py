@@ -420,7 +420,8 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
                 self, X, Y, sample_weight, validation_mask, score_cb,
                 self.coef_.reshape(1, -1), self.intercept_, np.ones(1), np.ones(1), loss,
                 alpha, max_iter, False, reuse_state=True)
-            self.coef_, self.intercept_ = coef.ravel(), intercept
+            # float64 intercept whatever X's dtype, as scikit-learn
+            self.coef_, self.intercept_ = coef.ravel(), intercept.astype(np.float64)
             self.t_ += self.n_iter_ * X.shape[0]
             return
         random_state = check_random_state(self.random_state)
@@ -456,11 +457,14 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         "    Parameters\n    ----------\n",
         "    Parameters\n    ----------\n" + _SOLVER_DOC.lstrip("\n") + """\
     multi_class : {'ovr', 'multinomial'}, default='ovr'
-        'ovr' trains one binary classifier per class (in parallel threads,
-        ``n_jobs`` of them; ``None`` means all OpenMP threads -- results do
-        not depend on the thread count). 'multinomial' minimises the softmax
-        cross-entropy over all classes jointly (needs ``loss='log_loss'``;
-        ``predict_proba`` is then the softmax).
+        'ovr' trains one binary classifier per class. With the default
+        per-sample solver the classes visit the samples in one shuffled order
+        (scikit-learn draws one order per class), so each row is read once for
+        all of them, and the classes are split over ``n_jobs`` threads
+        (``None``: all OpenMP threads; results do not depend on the thread
+        count). 'multinomial' minimises the softmax cross-entropy over all
+        classes jointly (needs ``loss='log_loss'``; ``predict_proba`` is then
+        the softmax; with two classes it is the binary logistic loss).
 """, 1)
         + "    Attributes\n" + _SkSGDClassifier.__doc__.split("    Attributes\n")[1]
         .split("    See Also\n")[0])
@@ -626,7 +630,9 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
             self, X, Y, sample_weight, validation_mask, score_cb, coef, self.intercept_,
             np.asarray(weight_pos, np.float64), np.asarray(weight_neg, np.float64),
             self.loss, alpha, max_iter, multinomial, reuse_state=True)
-        self.coef_, self.intercept_ = coef, intercept
+        # dtypes as scikit-learn: a binary intercept is float64
+        self.coef_ = coef
+        self.intercept_ = intercept.astype(np.float64) if binary else intercept
         self.t_ += self.n_iter_ * X.shape[0]
 
     @available_if(_SkSGDClassifier._check_proba)
