@@ -11,15 +11,18 @@
  *
  * Why C and not Cython: the per-sample body is a handful of short loops over
  * one row; written here they inline into one function per dtype that GCC
- * compiles twice (AVX2+FMA and baseline, FO_MULTIVERSION), and the dense
- * dot/axpy use `omp simd` reductions so they vectorise without -ffast-math.
+ * compiles twice (AVX2+FMA and baseline, FO_MULTIVERSION); the dense dot
+ * product keeps several partial sums and the axpy uses an `omp simd`
+ * reduction, so both vectorise without -ffast-math. Shuffled epochs read rows
+ * in random order, so rows a few samples ahead are prefetched.
  * Rows are either dense (indices == NULL: row i is data + i * n_features) or
  * CSR; the layout test is one predictable branch per sample.
  *
  * A "problem" (one binary one-vs-rest classifier or one regressor) owns a
- * fo_sgd_state; fo_sgd_epoch runs one pass over the given sample order, so the
- * caller can run several problems in parallel and keep the stopping rule,
- * validation scores and verbosity in Python-facing code between epochs.
+ * fo_sgd_state; fo_sgd_epoch runs one pass over the given sample order for a
+ * group of problems (each row fetched once for the group), so the caller can
+ * run groups in parallel threads and keep the stopping rule, validation
+ * scores and verbosity in Python-facing code between epochs.
  * Losses are evaluated in double, as scikit-learn does.
  */
 #ifndef FO_SGD_H

@@ -1,7 +1,7 @@
 # cython: language_level=3
 """Compiled training epochs of SGDRegressor / SGDClassifier.
 
-Two engines, each advanced one epoch per call from ``_sgd.py`` (which owns
+Two engines, each advanced one epoch per call from ``_sgd_training.py`` (which owns
 the stopping rule, validation scores and verbosity -- nothing per sample
 happens in Python):
 
