@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from fastopt.linear_model import SGDClassifier, SGDRegressor
-from fastopt.optim import SGD, Adam
+from fastopt.optim import SGD, Adam, ExponentialDecay
 
 ONE_EPOCH = dict(max_iter=1, tol=None, shuffle=False)
 
@@ -207,3 +207,17 @@ def test_minibatch_fitted_attribute_dtypes_match_sklearn(dtype):
                 assert est.coef_.shape == ref.coef_.shape
                 assert est.intercept_.dtype == ref.intercept_.dtype
                 assert est.intercept_.shape == ref.intercept_.shape
+
+
+def test_schedule_from_the_optimizer_object_matches_numpy_reference():
+    X, y = _data()
+    lr, gamma, bs = 0.1, 0.9, 16
+    w, b = np.zeros(X.shape[1]), 0.0
+    for t, idx in enumerate(_batches(len(y), bs), start=1):
+        r = X[idx] @ w + b - y[idx]
+        step = lr * gamma ** (t - 1)
+        w, b = w - step * X[idx].T @ r / len(idx), b - step * r.mean()
+    model = SGDRegressor(solver=SGD(lr=lr, schedule=ExponentialDecay(gamma=gamma)),
+                         batch_size=bs, penalty=None, **ONE_EPOCH).fit(X, y)
+    np.testing.assert_allclose(model.coef_, w, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model.intercept_, [b], rtol=1e-10, atol=1e-12)
