@@ -86,12 +86,15 @@ typedef struct {
 
 /* Shuffled epochs visit rows in random order, so the hardware prefetcher
  * cannot follow: the row FO_SGD_AHEAD samples ahead (its first
- * FO_SGD_PREFETCH_BYTES) and its target/weight are prefetched explicitly. */
-#define FO_SGD_AHEAD 8
+ * FO_SGD_PREFETCH_BYTES) and its target/weight are prefetched explicitly,
+ * into L2 (locality 2: the many lines in flight do not exhaust the L1 miss
+ * buffers, measured ~10% faster than L1 prefetches on Zen 3).
+ * FO_SGD_LANES is the number of partial sums of the dense dot product. */
+#define FO_SGD_AHEAD 16
 #define FO_SGD_LANES 16
 #define FO_SGD_PREFETCH_BYTES 2048
 #if defined(__GNUC__) || defined(__clang__)
-#define FO_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 3)
+#define FO_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 2)
 /* Row kernels must be inlined into each clone of fo_sgd_epoch to get its ISA. */
 #define FO_SGD_INLINE static inline __attribute__((always_inline))
 #else
