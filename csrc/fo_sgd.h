@@ -30,6 +30,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include "fo_config.h"
 
 enum {

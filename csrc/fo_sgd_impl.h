@@ -227,9 +227,19 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
                                   ptrdiff_t n_order, FO_REAL *w, FO_REAL *aw, FO_REAL *q)
 {
     const ptrdiff_t d = cfg->n_features;
+    /* Work on a private copy of the group's states: neighbouring states are
+     * updated by other threads every sample and would share cache lines.
+     * Without memory for the copy, work in place (same result, slower). */
+    fo_sgd_state *local = (fo_sgd_state *)malloc((size_t)n_probs * sizeof(fo_sgd_state));
+    fo_sgd_state *st = local;
     ptrdiff_t s, a;
 
-    for (a = 0; a < n_probs; a++) states[probs[a]].objective = 0.0;
+    if (local == NULL) {
+        st = states;
+    } else {
+        for (a = 0; a < n_probs; a++) local[a] = states[probs[a]];
+    }
+    for (a = 0; a < n_probs; a++) st[local == NULL ? probs[a] : a].objective = 0.0;
     for (s = 0; s < n_order; s++) {
         const ptrdiff_t i = order[s];
         const FO_REAL *x;
@@ -259,9 +269,13 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
         }
         for (a = 0; a < n_probs; a++) {
             const ptrdiff_t k = probs[a];
-            FO_NAME(fo_sgd_step)(cfg, &states[k], x, ind, nnz, y[k * n_samples + i], sw[i],
-                                 w + k * d, aw == NULL ? NULL : aw + k * d,
-                                 q == NULL ? NULL : q + k * d);
+            FO_NAME(fo_sgd_step)(cfg, &st[local == NULL ? k : a], x, ind, nnz,
+                                 y[k * n_samples + i], sw[i], w + k * d,
+                                 aw == NULL ? NULL : aw + k * d, q == NULL ? NULL : q + k * d);
         }
+    }
+    if (local != NULL) {
+        for (a = 0; a < n_probs; a++) states[probs[a]] = local[a];
+        free(local);
     }
 }
