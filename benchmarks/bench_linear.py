@@ -10,8 +10,9 @@ Two tables, both sides run in the same process, interleaved, medians over
    test score (within ``--reach``), checked after every epoch (partial_fit,
    so the optimizer state carries over; scoring time excluded).
 
-Data: dense 200k x 100 (make_regression / make_classification, standardised)
-and CSR 200k x 10k at 0.1% density, float32 and float64, 80/20 train/test.
+Data: dense 200k x 100 (make_regression / make_classification with 2 and 8
+classes, standardised) and CSR 200k x 10k at 0.1% density, float32 and
+float64, 80/20 train/test.
 
     PYTHONPATH=. python benchmarks/bench_linear.py            # full (several minutes)
     PYTHONPATH=. python benchmarks/bench_linear.py --quick    # < 1 minute
@@ -33,12 +34,13 @@ import fastopt
 from fastopt.linear_model import _sgd_fast
 
 
-def _dense(task, n, d, seed=0):
+def _dense(task, n, d, n_classes=2, seed=0):
     if task == "regression":
         X, y = make_regression(n, d, n_informative=d // 2, noise=10.0, random_state=seed)
         y = (y - y.mean()) / y.std()
     else:
-        X, y = make_classification(n, d, n_informative=d // 2, random_state=seed)
+        X, y = make_classification(n, d, n_informative=d // 2, n_classes=n_classes,
+                                   random_state=seed)
     return StandardScaler().fit_transform(X), y
 
 
@@ -143,18 +145,22 @@ def main():
         n, repeats, epochs = 40_000, 1, 3
     blas = {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
     print(f"fastopt {fastopt.__version__}: OpenMP threads {_sgd_fast.max_threads()} "
-          f"(one-vs-rest only; binary and regression fits are single-threaded on both "
-          f"sides), BLAS threads {blas}, n={n}")
+          f"(8-class one-vs-rest: class groups per thread, sklearn n_jobs=None: one "
+          f"thread; binary and regression fits single-threaded on both sides), "
+          f"BLAS threads {blas}, n={n}")
     warnings.simplefilter("ignore", ConvergenceWarning)
     datasets = []
-    for task in ("regression", "classification"):
-        for kind in ("dense", "sparse"):
-            X, y = (_dense(task, n, 100) if kind == "dense"
-                    else _sparse(task, n, d_sparse, 0.001))
-            for dtype in (np.float64, np.float32):
-                shape = f"{n}x{X.shape[1]}"
-                label = f"{task[:5]} {kind} {shape} {np.dtype(dtype).name}"
-                datasets.append((label, task, *_split(X.astype(dtype), y)))
+    for task, kind in (("regression", "dense"), ("regression", "sparse"),
+                       ("classification", "dense"), ("classification", "sparse"),
+                       ("8 classes", "dense")):
+        if kind == "sparse":
+            X, y = _sparse(task, n, d_sparse, 0.001)
+        else:
+            X, y = _dense(task, n, 100, n_classes=8 if task == "8 classes" else 2)
+        for dtype in (np.float64, np.float32):
+            label = f"{task[:5]} {kind} {n}x{X.shape[1]} {np.dtype(dtype).name}"
+            datasets.append((label, "regression" if task == "regression" else "classification",
+                             *_split(X.astype(dtype), y)))
     bench_epochs(datasets, epochs, repeats)
     bench_adam(datasets, repeats, args.reach, max_epochs=50)
 
