@@ -10,21 +10,23 @@
 #define FO_NAME(name) FO_CAT(name, FO_SUFFIX)
 #endif
 
-static inline double FO_NAME(fo_sgd_dot)(const FO_REAL *FO_RESTRICT x, const int *ind,
+FO_SGD_INLINE double FO_NAME(fo_sgd_dot)(const FO_REAL *FO_RESTRICT x, const int *ind,
                                          ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w)
 {
-    double s = 0.0;
-    ptrdiff_t j;
+    double s = 0.0, acc[FO_SGD_LANES] = {0.0};
+    ptrdiff_t j = 0, k;
     if (ind == NULL) {
-#pragma omp simd reduction(+:s)
-        for (j = 0; j < nnz; j++) s += (double)w[j] * (double)x[j];
+        for (; j + FO_SGD_LANES <= nnz; j += FO_SGD_LANES)
+            for (k = 0; k < FO_SGD_LANES; k++) acc[k] += (double)w[j + k] * (double)x[j + k];
+        for (k = 0; k < FO_SGD_LANES; k++) s += acc[k];
+        for (; j < nnz; j++) s += (double)w[j] * (double)x[j];
     } else {
-        for (j = 0; j < nnz; j++) s += (double)w[ind[j]] * (double)x[j];
+        for (; j < nnz; j++) s += (double)w[ind[j]] * (double)x[j];
     }
     return s;
 }
 
-static inline double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
+FO_SGD_INLINE double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
 {
     double s = 0.0;
     ptrdiff_t j;
@@ -34,8 +36,12 @@ static inline double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
 }
 
 /* w += c x (c already divided by wscale); when `track`, return the squared and
- * absolute sums of the touched entries of w (scikit-learn's norm bookkeeping). */
-static inline void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
+ * absolute sums of the touched entries of w (scikit-learn's norm bookkeeping).
+ * The dense dot product uses FO_SGD_LANES independent partial sums (several
+ * vector accumulators, so it is not bound by the FMA latency) added in a fixed
+ * order; the norm sums of the axpy run four interleaved `omp simd`
+ * reductions for the same reason. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
                                         ptrdiff_t nnz, FO_REAL *FO_RESTRICT w, FO_REAL c,
                                         int track, double *sq, double *l1)
 {
@@ -43,13 +49,35 @@ static inline void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int 
     ptrdiff_t j;
     if (ind == NULL) {
         if (track) {
-#pragma omp simd reduction(+:s2, s1)
-            for (j = 0; j < nnz; j++) {
+            /* four interleaved quarters: four independent reduction chains */
+            const ptrdiff_t q = nnz / 4;
+            double s2b = 0.0, s2c = 0.0, s2d = 0.0, s1b = 0.0, s1c = 0.0, s1d = 0.0;
+#pragma omp simd reduction(+:s2, s2b, s2c, s2d, s1, s1b, s1c, s1d)
+            for (j = 0; j < q; j++) {
+                FO_REAL va = w[j] + x[j] * c, vb = w[j + q] + x[j + q] * c;
+                FO_REAL vc = w[j + 2 * q] + x[j + 2 * q] * c;
+                FO_REAL vd = w[j + 3 * q] + x[j + 3 * q] * c;
+                w[j] = va;
+                w[j + q] = vb;
+                w[j + 2 * q] = vc;
+                w[j + 3 * q] = vd;
+                s2 += (double)va * (double)va;
+                s2b += (double)vb * (double)vb;
+                s2c += (double)vc * (double)vc;
+                s2d += (double)vd * (double)vd;
+                s1 += fabs((double)va);
+                s1b += fabs((double)vb);
+                s1c += fabs((double)vc);
+                s1d += fabs((double)vd);
+            }
+            for (j = 4 * q; j < nnz; j++) {
                 FO_REAL v = w[j] + x[j] * c;
                 w[j] = v;
                 s2 += (double)v * (double)v;
                 s1 += fabs((double)v);
             }
+            s2 = (s2 + s2b) + (s2c + s2d);
+            s1 = (s1 + s1b) + (s1c + s1d);
         } else {
 #pragma omp simd
             for (j = 0; j < nnz; j++) w[j] += x[j] * c;
@@ -83,7 +111,7 @@ static void FO_NAME(fo_sgd_reset_wscale)(const fo_sgd_config *cfg, fo_sgd_state 
 }
 
 /* Truncated-gradient L1 step on the features of the current row. */
-static inline void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
+FO_SGD_INLINE void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
                                       FO_REAL *FO_RESTRICT q, double u, double wscale)
 {
     ptrdiff_t j;
@@ -103,36 +131,124 @@ static inline void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO
     }
 }
 
-/* One pass over the samples order[0:n_order]; st->objective receives the sum
- * of loss + penalty over the pass when cfg->track_objective. */
-FO_MULTIVERSION
-static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *st,
-                                  const FO_REAL *data, const int *indices,
-                                  const int *indptr, const FO_REAL *y, const FO_REAL *sw,
-                                  const ptrdiff_t *order, ptrdiff_t n_order,
-                                  FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw,
-                                  FO_REAL *FO_RESTRICT q)
+/* One sample of one problem (scikit-learn's per-sample update); adds the
+ * sample's loss + penalty to st->objective when cfg->track_objective. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                        const FO_REAL *x, const int *ind, ptrdiff_t nnz,
+                                        double yi, double swi, FO_REAL *FO_RESTRICT w,
+                                        FO_REAL *FO_RESTRICT aw, FO_REAL *FO_RESTRICT q)
 {
-    const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio;
+    const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio, param = cfg->loss_param;
     const int lr = cfg->learning_rate, loss = cfg->loss;
-    const double param = cfg->loss_param;
-    const int l2 = cfg->penalty >= FO_PENALTY_L2;
-    const int l1 = cfg->penalty == FO_PENALTY_L1 || cfg->penalty == FO_PENALTY_ELASTICNET;
     const int track = cfg->track_objective;
     const int track_norms = track && cfg->penalty != FO_PENALTY_NONE;
-    double objective = 0.0;
-    ptrdiff_t s;
+    double p, eta, update;
 
+    p = FO_NAME(fo_sgd_dot)(x, ind, nnz, w) * st->wscale + st->intercept;
+    eta = fo_sgd_eta(cfg, st);
+    if (track) {
+        st->objective += fo_sgd_loss(loss, param, yi, p);
+        if (cfg->penalty != FO_PENALTY_NONE && lr < FO_LR_PA1)
+            st->objective += alpha * ((1.0 - l1_ratio) * 0.5 * st->sq_norm
+                                      + l1_ratio * st->l1_norm);
+    }
+    if (lr >= FO_LR_PA1) {
+        double xsq = FO_NAME(fo_sgd_sqnorm)(x, nnz);
+        if (lr == FO_LR_PA1) {
+            if (xsq == 0.0) return;
+            update = fo_sgd_loss(loss, param, yi, p) / xsq;
+            update = update < cfg->eta0 ? update : cfg->eta0;
+        } else {
+            update = fo_sgd_loss(loss, param, yi, p) / (xsq + 0.5 / cfg->eta0);
+        }
+        if (loss == FO_LOSS_HINGE) update *= yi;
+        else if (yi - p < 0.0) update = -update;
+    } else {
+        double d = fo_sgd_dloss(loss, param, yi, p);
+        d = d < -FO_SGD_MAX_DLOSS ? -FO_SGD_MAX_DLOSS : d;
+        d = d > FO_SGD_MAX_DLOSS ? FO_SGD_MAX_DLOSS : d;
+        update = -eta * d;
+    }
+    update *= (yi > 0.0 ? st->weight_pos : st->weight_neg) * swi;
+    if (cfg->penalty >= FO_PENALTY_L2) {
+        double c = 1.0 - (1.0 - l1_ratio) * eta * alpha;
+        c = c > 0.0 ? c : 0.0;
+        st->wscale *= c;
+        st->sq_norm *= c * c;
+        st->l1_norm *= c;
+        if (st->wscale < cfg->wscale_min)
+            FO_NAME(fo_sgd_reset_wscale)(cfg, st, w, aw);
+    }
+    if (update != 0.0) {
+        double sq, a1;
+        FO_NAME(fo_sgd_axpy)(x, ind, nnz, w, (FO_REAL)(update / st->wscale), track_norms,
+                             &sq, &a1);
+        if (track_norms) {
+            st->sq_norm = sq * st->wscale * st->wscale;
+            st->l1_norm = a1 * st->wscale;
+        }
+        if (cfg->fit_intercept) st->intercept += update * cfg->intercept_decay;
+    }
+    if (cfg->average > 0.0 && cfg->average <= st->t) {
+        const double n_avg = st->t - cfg->average + 1.0;
+        const double mu = 1.0 / n_avg;
+        if (update != 0.0) {
+            const FO_REAL c = (FO_REAL)(-st->average_a * update / st->wscale);
+            ptrdiff_t j;
+            if (ind == NULL) {
+#pragma omp simd
+                for (j = 0; j < nnz; j++) aw[j] += x[j] * c;
+            } else {
+                for (j = 0; j < nnz; j++) aw[ind[j]] += x[j] * c;
+            }
+        }
+        if (n_avg > 1.0) st->average_b /= (1.0 - mu);
+        st->average_a += mu * st->average_b * st->wscale;
+        st->average_intercept += (st->intercept - st->average_intercept) * mu;
+    }
+    if (cfg->penalty == FO_PENALTY_L1 || cfg->penalty == FO_PENALTY_ELASTICNET) {
+        st->u += l1_ratio * eta * alpha;
+        FO_NAME(fo_sgd_l1)(ind, nnz, w, q, st->u, st->wscale);
+    }
+    st->t += 1.0;
+}
+
+/* One pass over the samples order[0:n_order] for the problems probs[0:n_probs]
+ * (indices into states, and into the rows of y, w, aw, q). The problems share
+ * the sample order, so each row is fetched once for all of them (one-vs-rest
+ * classes cost memory traffic once, not once per class). states[k].objective
+ * receives problem k's sum of loss + penalty when cfg->track_objective. */
+FO_MULTIVERSION
+static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states,
+                                  const ptrdiff_t *probs, ptrdiff_t n_probs,
+                                  const FO_REAL *data, const int *indices,
+                                  const int *indptr, ptrdiff_t n_samples, const FO_REAL *y,
+                                  const FO_REAL *sw, const ptrdiff_t *order,
+                                  ptrdiff_t n_order, FO_REAL *w, FO_REAL *aw, FO_REAL *q)
+{
+    const ptrdiff_t d = cfg->n_features;
+    /* Work on a private copy of the group's states: neighbouring states are
+     * updated by other threads every sample and would share cache lines.
+     * Without memory for the copy, work in place (same result, slower). */
+    fo_sgd_state *local = (fo_sgd_state *)malloc((size_t)n_probs * sizeof(fo_sgd_state));
+    fo_sgd_state *st = local;
+    ptrdiff_t s, a;
+
+    if (local == NULL) {
+        st = states;
+    } else {
+        for (a = 0; a < n_probs; a++) local[a] = states[probs[a]];
+    }
+    for (a = 0; a < n_probs; a++) st[local == NULL ? probs[a] : a].objective = 0.0;
     for (s = 0; s < n_order; s++) {
         const ptrdiff_t i = order[s];
         const FO_REAL *x;
         const int *ind;
         ptrdiff_t nnz;
-        double p, eta, update, yi = y[i];
         if (indices == NULL) {
-            x = data + i * cfg->n_features;
+            x = data + i * d;
             ind = NULL;
-            nnz = cfg->n_features;
+            nnz = d;
         } else {
             x = data + indptr[i];
             ind = indices + indptr[i];
@@ -140,11 +256,10 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *st,
         }
         if (s + FO_SGD_AHEAD < n_order) {
             const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
-            FO_PREFETCH(y + ia);
             FO_PREFETCH(sw + ia);
+            for (a = 0; a < n_probs; a++) FO_PREFETCH(y + probs[a] * n_samples + ia);
             if (indices == NULL) {
-                fo_sgd_prefetch((const char *)(data + ia * cfg->n_features),
-                                cfg->n_features * sizeof(FO_REAL));
+                fo_sgd_prefetch((const char *)(data + ia * d), d * sizeof(FO_REAL));
             } else {
                 fo_sgd_prefetch((const char *)(data + indptr[ia]),
                                 (indptr[ia + 1] - indptr[ia]) * sizeof(FO_REAL));
@@ -152,73 +267,15 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *st,
                                 (indptr[ia + 1] - indptr[ia]) * sizeof(int));
             }
         }
-        p = FO_NAME(fo_sgd_dot)(x, ind, nnz, w) * st->wscale + st->intercept;
-        eta = fo_sgd_eta(cfg, st);
-        if (track) {
-            objective += fo_sgd_loss(loss, param, yi, p);
-            if (cfg->penalty != FO_PENALTY_NONE && lr < FO_LR_PA1)
-                objective += alpha * ((1.0 - l1_ratio) * 0.5 * st->sq_norm
-                                      + l1_ratio * st->l1_norm);
+        for (a = 0; a < n_probs; a++) {
+            const ptrdiff_t k = probs[a];
+            FO_NAME(fo_sgd_step)(cfg, &st[local == NULL ? k : a], x, ind, nnz,
+                                 y[k * n_samples + i], sw[i], w + k * d,
+                                 aw == NULL ? NULL : aw + k * d, q == NULL ? NULL : q + k * d);
         }
-        if (lr >= FO_LR_PA1) {
-            double xsq = FO_NAME(fo_sgd_sqnorm)(x, nnz);
-            if (lr == FO_LR_PA1) {
-                if (xsq == 0.0) continue;
-                update = fo_sgd_loss(loss, param, yi, p) / xsq;
-                update = update < cfg->eta0 ? update : cfg->eta0;
-            } else {
-                update = fo_sgd_loss(loss, param, yi, p) / (xsq + 0.5 / cfg->eta0);
-            }
-            if (loss == FO_LOSS_HINGE) update *= yi;
-            else if (yi - p < 0.0) update = -update;
-        } else {
-            double d = fo_sgd_dloss(loss, param, yi, p);
-            d = d < -FO_SGD_MAX_DLOSS ? -FO_SGD_MAX_DLOSS : d;
-            d = d > FO_SGD_MAX_DLOSS ? FO_SGD_MAX_DLOSS : d;
-            update = -eta * d;
-        }
-        update *= (yi > 0.0 ? st->weight_pos : st->weight_neg) * (double)sw[i];
-        if (l2) {
-            double c = 1.0 - (1.0 - l1_ratio) * eta * alpha;
-            c = c > 0.0 ? c : 0.0;
-            st->wscale *= c;
-            st->sq_norm *= c * c;
-            st->l1_norm *= c;
-            if (st->wscale < cfg->wscale_min)
-                FO_NAME(fo_sgd_reset_wscale)(cfg, st, w, aw);
-        }
-        if (update != 0.0) {
-            double sq, a1;
-            FO_NAME(fo_sgd_axpy)(x, ind, nnz, w, (FO_REAL)(update / st->wscale), track_norms,
-                                 &sq, &a1);
-            if (track_norms) {
-                st->sq_norm = sq * st->wscale * st->wscale;
-                st->l1_norm = a1 * st->wscale;
-            }
-            if (cfg->fit_intercept) st->intercept += update * cfg->intercept_decay;
-        }
-        if (cfg->average > 0.0 && cfg->average <= st->t) {
-            const double n_avg = st->t - cfg->average + 1.0;
-            const double mu = 1.0 / n_avg;
-            if (update != 0.0) {
-                const FO_REAL c = (FO_REAL)(-st->average_a * update / st->wscale);
-                ptrdiff_t j;
-                if (ind == NULL) {
-#pragma omp simd
-                    for (j = 0; j < nnz; j++) aw[j] += x[j] * c;
-                } else {
-                    for (j = 0; j < nnz; j++) aw[ind[j]] += x[j] * c;
-                }
-            }
-            if (n_avg > 1.0) st->average_b /= (1.0 - mu);
-            st->average_a += mu * st->average_b * st->wscale;
-            st->average_intercept += (st->intercept - st->average_intercept) * mu;
-        }
-        if (l1) {
-            st->u += l1_ratio * eta * alpha;
-            FO_NAME(fo_sgd_l1)(ind, nnz, w, q, st->u, st->wscale);
-        }
-        st->t += 1.0;
     }
-    st->objective = objective;
+    if (local != NULL) {
+        for (a = 0; a < n_probs; a++) states[probs[a]] = local[a];
+        free(local);
+    }
 }

@@ -1,7 +1,7 @@
 # cython: language_level=3
 """Compiled training epochs of SGDRegressor / SGDClassifier.
 
-Two engines, each advanced one epoch per call from ``_sgd.py`` (which owns
+Two engines, each advanced one epoch per call from ``_sgd_training.py`` (which owns
 the stopping rule, validation scores and verbosity -- nothing per sample
 happens in Python):
 
@@ -9,9 +9,11 @@ happens in Python):
     scikit-learn's algorithm (solver='sgd', batch_size=1): per-sample updates
     with the wscale trick, lazy L1, averaging, sklearn's learning rates. The
     per-sample body is C (``csrc/fo_sgd.h``). One *problem* per regressor or
-    per one-vs-rest class; the problems of an epoch run in parallel over
-    classes (``prange``, GIL released), each with its own shuffle stream, so
-    the result does not depend on the thread count.
+    per one-vs-rest class. All problems visit the samples in one shuffled
+    order, and the active problems are split into one contiguous group per
+    thread (``prange``, GIL released); a thread fetches each row once for its
+    whole group. Problems are independent, so the result does not depend on
+    the thread count.
 
 ``MinibatchSGD``
     every other solver and batch size: K outputs (one-vs-rest columns or
@@ -79,17 +81,18 @@ cdef extern from "fo_sgd.h" nogil:
         double weight_pos
         double weight_neg
         double objective
-    int FO_LOSS_LOG, FO_LR_OPTIMAL, FO_LR_INVSCALING, FO_PENALTY_NONE, FO_PENALTY_L1
+    int FO_LR_OPTIMAL, FO_LR_INVSCALING, FO_PENALTY_NONE, FO_PENALTY_L1
     int FO_PENALTY_L2, FO_PENALTY_ELASTICNET
     double FO_SGD_MAX_DLOSS
     double fo_sgd_loss(int kind, double param, double y, double p)
     double fo_sgd_dloss(int kind, double param, double y, double p)
-    void fo_sgd_epoch_f32(const fo_sgd_config*, fo_sgd_state*, const float*, const int*,
-                          const int*, const float*, const float*, const Py_ssize_t*,
-                          Py_ssize_t, float*, float*, float*)
-    void fo_sgd_epoch_f64(const fo_sgd_config*, fo_sgd_state*, const double*, const int*,
-                          const int*, const double*, const double*, const Py_ssize_t*,
-                          Py_ssize_t, double*, double*, double*)
+    void fo_sgd_epoch_f32(const fo_sgd_config*, fo_sgd_state*, const Py_ssize_t*, Py_ssize_t,
+                          const float*, const int*, const int*, Py_ssize_t, const float*,
+                          const float*, const Py_ssize_t*, Py_ssize_t, float*, float*, float*)
+    void fo_sgd_epoch_f64(const fo_sgd_config*, fo_sgd_state*, const Py_ssize_t*, Py_ssize_t,
+                          const double*, const int*, const int*, Py_ssize_t, const double*,
+                          const double*, const Py_ssize_t*, Py_ssize_t, double*, double*,
+                          double*)
     void fo_sgd_reset_wscale_f32(const fo_sgd_config*, fo_sgd_state*, float*, float*)
     void fo_sgd_reset_wscale_f64(const fo_sgd_config*, fo_sgd_state*, double*, double*)
     double fo_sgd_dot_f32(const float*, const int*, Py_ssize_t, const float*)
@@ -179,8 +182,8 @@ cdef class PlainSGD:
     AW : ndarray of shape (K, n_features) or None
         Averaged coefficients (``average > 0``), updated in place.
     intercept, average_intercept, weight_pos, weight_neg : ndarray of shape (K,)
-    seeds : ndarray of uint64, shape (K,)
-        Shuffle seed of each problem.
+    seed : int
+        Seed of the shuffles.
     t : float
         Initial sample counter (``t_``).
     shuffle : bool
@@ -188,7 +191,7 @@ cdef class PlainSGD:
     """
     cdef fo_sgd_config cfg
     cdef fo_sgd_state* states
-    cdef fo_rng* rngs
+    cdef fo_rng rng
     cdef _Rows rows
     cdef object keep
     cdef void* y
@@ -196,25 +199,21 @@ cdef class PlainSGD:
     cdef void* w
     cdef void* aw
     cdef void* q
-    cdef Py_ssize_t* orders
-    cdef Py_ssize_t n_train, K
+    cdef Py_ssize_t[::1] order
+    cdef Py_ssize_t K
     cdef bint shuffle
     cdef int n_threads
 
     def __cinit__(self):
         self.states = NULL
-        self.rngs = NULL
-        self.orders = NULL
 
     def __dealloc__(self):
         free(self.states)
-        free(self.rngs)
-        free(self.orders)
 
     def __init__(self, dict config, X, Y, sample_weight, train_idx, W, AW, intercept,
-                 average_intercept, weight_pos, weight_neg, seeds, double t, bint shuffle,
-                 int n_threads):
-        cdef Py_ssize_t k, i
+                 average_intercept, weight_pos, weight_neg, unsigned long long seed, double t,
+                 bint shuffle, int n_threads):
+        cdef Py_ssize_t k
         self.cfg = config
         self.rows = _Rows(X)
         dtype = np.float32 if self.rows.is32 else np.float64
@@ -232,13 +231,11 @@ cdef class PlainSGD:
             self.q = _ptr(Q, dtype, "Q")
         self.keep = (Y, sample_weight, W, AW, Q)
         self.shuffle = shuffle
-        self.n_threads = max(1, min(n_threads, self.K))
-        train = np.ascontiguousarray(train_idx, dtype=np.intp)
-        self.n_train = train.shape[0]
+        self.n_threads = max(1, n_threads)
+        self.order = np.array(train_idx, dtype=np.intp)
+        fo_rng_seed(&self.rng, seed, 0)
         self.states = <fo_sgd_state*> malloc(self.K * sizeof(fo_sgd_state))
-        self.rngs = <fo_rng*> malloc(self.K * sizeof(fo_rng))
-        self.orders = <Py_ssize_t*> malloc(max(1, self.K * self.n_train) * sizeof(Py_ssize_t))
-        if self.states == NULL or self.rngs == NULL or self.orders == NULL:
+        if self.states == NULL:
             raise MemoryError()
         for k in range(self.K):
             self.states[k] = fo_sgd_state(
@@ -246,9 +243,6 @@ cdef class PlainSGD:
                 l1_norm=float(np.abs(W[k]).sum()), u=0.0, average_a=0.0, average_b=1.0,
                 intercept=intercept[k], average_intercept=average_intercept[k],
                 weight_pos=weight_pos[k], weight_neg=weight_neg[k], objective=0.0)
-            fo_rng_seed(&self.rngs[k], <unsigned long long> seeds[k], <unsigned long long> k)
-            for i in range(self.n_train):
-                self.orders[k * self.n_train + i] = train[i]
 
     def epoch(self, active):
         """Run one epoch of the problems in ``active``; return their objective sums.
@@ -256,15 +250,18 @@ cdef class PlainSGD:
         Raises FloatingPointError when a coefficient or intercept stops being finite.
         """
         cdef Py_ssize_t[::1] act = np.ascontiguousarray(active, dtype=np.intp)
-        cdef Py_ssize_t a, k, n_act = act.shape[0]
+        cdef Py_ssize_t a, k, g, n_act = act.shape[0]
         cdef int nt = max(1, min(self.n_threads, n_act))
+        if n_act == 0:
+            return np.empty(0)
+        if self.shuffle and self.order.shape[0] > 0:
+            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])
         with nogil:
             if nt == 1:
-                for a in range(n_act):
-                    self._run(act[a])
+                self._run(&act[0], n_act)
             else:
-                for a in prange(n_act, num_threads=nt, schedule="dynamic"):
-                    self._run(act[a])
+                for g in prange(nt, num_threads=nt, schedule="static"):
+                    self._run(&act[0] + g * n_act // nt, (g + 1) * n_act // nt - g * n_act // nt)
         out = np.empty(n_act)
         for a in range(n_act):
             k = act[a]
@@ -273,24 +270,20 @@ cdef class PlainSGD:
             out[a] = self.states[k].objective
         return out
 
-    cdef void _run(self, Py_ssize_t k) noexcept nogil:
-        cdef Py_ssize_t* order = self.orders + k * self.n_train
-        cdef Py_ssize_t off = k * self.rows.n_samples
-        cdef Py_ssize_t wo = k * self.rows.n_features
-        if self.shuffle:
-            fo_rng_shuffle(&self.rngs[k], order, self.n_train)
+    cdef void _run(self, const Py_ssize_t* probs, Py_ssize_t n_probs) noexcept nogil:
+        cdef Py_ssize_t n_order = self.order.shape[0]
+        cdef const Py_ssize_t* order = &self.order[0] if n_order > 0 else NULL
         if self.rows.is32:
-            fo_sgd_epoch_f32(&self.cfg, &self.states[k], <const float*> self.rows.data,
-                             self.rows.indices, self.rows.indptr, <float*> self.y + off,
-                             <float*> self.sw, order, self.n_train, <float*> self.w + wo,
-                             NULL if self.aw == NULL else <float*> self.aw + wo,
-                             NULL if self.q == NULL else <float*> self.q + wo)
+            fo_sgd_epoch_f32(&self.cfg, self.states, probs, n_probs,
+                             <const float*> self.rows.data, self.rows.indices, self.rows.indptr,
+                             self.rows.n_samples, <float*> self.y, <float*> self.sw, order,
+                             n_order, <float*> self.w, <float*> self.aw, <float*> self.q)
         else:
-            fo_sgd_epoch_f64(&self.cfg, &self.states[k], <const double*> self.rows.data,
-                             self.rows.indices, self.rows.indptr, <double*> self.y + off,
-                             <double*> self.sw, order, self.n_train, <double*> self.w + wo,
-                             NULL if self.aw == NULL else <double*> self.aw + wo,
-                             NULL if self.q == NULL else <double*> self.q + wo)
+            fo_sgd_epoch_f64(&self.cfg, self.states, probs, n_probs,
+                             <const double*> self.rows.data, self.rows.indices,
+                             self.rows.indptr, self.rows.n_samples, <double*> self.y,
+                             <double*> self.sw, order, n_order, <double*> self.w,
+                             <double*> self.aw, <double*> self.q)
 
     cdef bint _finite(self, Py_ssize_t k):
         cdef Py_ssize_t j, d = self.rows.n_features
@@ -441,13 +434,9 @@ cdef class MinibatchSGD:
         for j in range(n):
             s2 += p[j] * p[j]
             s1 += fabs(p[j])
-        if self.penalty == FO_PENALTY_L2:
-            return self.alpha * 0.5 * s2
-        if self.penalty == FO_PENALTY_L1:
-            return self.alpha * s1
         return self.alpha * ((1.0 - self.l1_ratio) * 0.5 * s2 + self.l1_ratio * s1)
 
-    cdef double _epoch(self, floating* p):
+    cdef double _epoch(self, floating* p) except? -1.0:
         cdef Py_ssize_t d = self.rows.n_features, K = self.K
         cdef Py_ssize_t n_params = K * d + K
         cdef Py_ssize_t n_train = self.order.shape[0]
@@ -460,7 +449,7 @@ cdef class MinibatchSGD:
         cdef int* slot = NULL
         cdef Py_ssize_t* feats = NULL
         cdef Py_ssize_t start, nb, b, s, i, j, k, f, m, nnz, off, n_step
-        cdef double total = 0.0, l2 = 0.0, l1 = 0.0, scale, lr
+        cdef double total = 0.0, l2 = 0.0, l1 = 0.0, scale
         cdef int buf
         cdef fo_coef c
         cdef RuleConfig* cfg = &self.state.cfg
@@ -468,11 +457,9 @@ cdef class MinibatchSGD:
         for buf in range(3):
             ss[buf] = <floating*> self.state.flat_buffer(buf)
             gs[buf] = NULL
-        if self.penalty == FO_PENALTY_L2 or self.penalty == FO_PENALTY_ELASTICNET:
-            l2 = self.alpha * (1.0 - self.l1_ratio if self.penalty == FO_PENALTY_ELASTICNET
-                               else 1.0)
-        if self.penalty == FO_PENALTY_L1 or self.penalty == FO_PENALTY_ELASTICNET:
-            l1 = self.alpha * (self.l1_ratio if self.penalty == FO_PENALTY_ELASTICNET else 1.0)
+        if self.penalty != FO_PENALTY_NONE:
+            l2 = self.alpha * (1.0 - self.l1_ratio)
+            l1 = self.alpha * self.l1_ratio
         if sparse:
             gp = <floating*> malloc(n_params * sizeof(floating))
             slot = <int*> malloc(d * sizeof(int))
@@ -481,6 +468,10 @@ cdef class MinibatchSGD:
                 if ss[buf] != NULL:
                     gs[buf] = <floating*> malloc(n_params * sizeof(floating))
         try:
+            if (g == NULL or z == NULL or (sparse and (gp == NULL or slot == NULL
+                    or feats == NULL or (ss[0] != NULL and gs[0] == NULL)
+                    or (ss[1] != NULL and gs[1] == NULL) or (ss[2] != NULL and gs[2] == NULL)))):
+                raise MemoryError()
             with nogil:
                 if sparse:
                     for j in range(d):

@@ -1,0 +1,271 @@
+"""Training drivers of SGDRegressor / SGDClassifier, between the estimators
+and the compiled engines.
+
+Translates estimator parameters into engine settings, picks the update rule
+for the minibatch engine, and runs scikit-learn's stopping rule (training
+objective or validation score, ``n_iter_no_change``, 'adaptive' rate
+division) with one compiled epoch per iteration: nothing per sample happens
+in Python.
+"""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+
+from fastopt.linear_model import _sgd_fast
+from fastopt.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+
+MAX_INT = np.iinfo(np.int32).max
+SPARSE_INTERCEPT_DECAY = 0.01
+
+STRING_SOLVERS = {
+    "sgd": lambda: SGD(),
+    "momentum": lambda: SGD(momentum=0.9),
+    "nesterov": lambda: SGD(momentum=0.9, nesterov=True),
+    "adagrad": lambda: Adagrad(),
+    "rmsprop": lambda: RMSprop(),
+    "adam": lambda: Adam(),
+    "adamw": lambda: AdamW(),
+}
+# Rules whose step is already scaled per coordinate: sklearn's 'optimal' rate
+# (derived for plain SGD) means the constant rate eta0 for them.
+_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw"}
+
+def _resolve_solver(est):
+    """Return (optimizer object, lr_kind code) for the minibatch engine."""
+    solver = est.solver
+    if isinstance(solver, Optimizer):
+        return clone(solver), 0
+    if est.learning_rate in ("pa1", "pa2"):
+        raise ValueError(
+            f"learning_rate={est.learning_rate!r} is only available with solver='sgd', "
+            "batch_size=1 and multi_class='ovr'")
+    lr_kind = _sgd_fast.LEARNING_RATES[est.learning_rate]
+    if solver in _ADAPTIVE_SOLVERS and est.learning_rate == "optimal":
+        lr_kind = _sgd_fast.LEARNING_RATES["constant"]
+    opt = STRING_SOLVERS[solver]()
+    opt.set_params(lr=est.eta0)
+    return opt, lr_kind
+
+
+def _loss_param(est, loss):
+    if loss == "perceptron":
+        return 0.0
+    if loss in ("hinge", "squared_hinge"):
+        return 1.0
+    return float(est.epsilon)
+
+
+def _optimal_init(est, loss):
+    """t offset so that the 'optimal' rate at the first sample is sklearn's eta0."""
+    if est.learning_rate != "optimal":
+        return 0.0
+    typw = np.sqrt(1.0 / np.sqrt(est.alpha))
+    d = _sgd_fast.loss_derivative(loss, _loss_param(est, loss), 1.0, -typw)
+    return 1.0 / (typw / max(1.0, d) * est.alpha)
+
+
+def _penalty_settings(est):
+    penalty = est.penalty if est.penalty is None else str(est.penalty).lower()
+    if penalty == "none":
+        penalty = None
+    l1_ratio = {"l2": 0.0, "l1": 1.0, None: 0.0}.get(penalty, est.l1_ratio)
+    return _sgd_fast.PENALTIES[penalty], float(l1_ratio)
+
+
+def n_threads(n_jobs):
+    max_threads = _sgd_fast.max_threads()
+    if n_jobs is None:
+        return max_threads
+    if n_jobs < 0:
+        return max(1, max_threads + 1 + n_jobs)
+    return max(1, n_jobs)
+
+
+def uses_plain_engine(est):
+    return (isinstance(est.solver, str) and est.solver == "sgd" and est.batch_size == 1
+            and getattr(est, "multi_class", "ovr") == "ovr")
+
+
+def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_of, eta_of,
+                divide_eta):
+    """scikit-learn's stopping rule, one compiled epoch per iteration.
+
+    Returns the number of epochs run by each problem.
+    """
+    tol = est.tol if est.tol is not None else -np.inf
+    best_objective = np.full(n_problems, np.inf)
+    best_score = np.full(n_problems, -np.inf)
+    no_improvement = np.zeros(n_problems, dtype=int)
+    n_iter = np.zeros(n_problems, dtype=int)
+    active = list(range(n_problems))
+    for epoch in range(max_iter):
+        if not active:
+            break
+        if est.verbose > 0:
+            print(f"-- Epoch {epoch + 1}")
+        try:
+            objectives = engine.epoch(active)
+        except FloatingPointError:
+            raise ValueError(
+                f"Floating-point under-/overflow occurred at epoch #{epoch + 1}. Scaling "
+                "input data with StandardScaler or MinMaxScaler might help."
+            ) from None
+        still_active = []
+        for a, k in enumerate(active):
+            n_iter[k] = epoch + 1
+            if est.early_stopping:
+                coef, intercept = coef_of(k)
+                score = score_cbs[k](coef, intercept)
+                if tol > -np.inf and score < best_score[k] + tol:
+                    no_improvement[k] += 1
+                else:
+                    no_improvement[k] = 0
+                best_score[k] = max(best_score[k], score)
+                message = f"Validation score: {score:f}"
+            else:
+                objective = objectives[a] / train_count
+                if tol > -np.inf and objective > best_objective[k] - tol:
+                    no_improvement[k] += 1
+                else:
+                    no_improvement[k] = 0
+                best_objective[k] = min(best_objective[k], objective)
+                message = f"Objective: {objective:f}"
+            if est.verbose > 0:
+                print(f"Problem {k}: {message}")
+            if no_improvement[k] >= est.n_iter_no_change:
+                if est.learning_rate == "adaptive" and eta_of(k) > 1e-6:
+                    divide_eta(k, 5.0)
+                    no_improvement[k] = 0
+                else:
+                    if est.verbose > 0:
+                        print(f"Convergence after {epoch + 1} epochs")
+                    continue
+            still_active.append(k)
+        active = still_active
+    return n_iter
+
+
+def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_coefs,
+               intercepts, avg_intercepts, weight_pos, weight_neg, seed, loss, learning_rate,
+               alpha, max_iter, n_threads):
+    """Run scikit-learn's per-sample SGD on the rows of ``coefs`` (in place).
+
+    Returns the new intercepts, average intercepts and per-problem epochs.
+    """
+    penalty, l1_ratio = _penalty_settings(est)
+    sparse = hasattr(X, "indptr")
+    config = {
+        "loss": _sgd_fast.LOSSES[loss],
+        "loss_param": _loss_param(est, loss),
+        "penalty": penalty,
+        "alpha": float(alpha),
+        "l1_ratio": l1_ratio,
+        "learning_rate": _sgd_fast.LEARNING_RATES[learning_rate],
+        "eta0": float(est.eta0),
+        "power_t": float(est.power_t),
+        "optimal_init": _optimal_init(est, loss),
+        "fit_intercept": int(est.fit_intercept),
+        "intercept_decay": SPARSE_INTERCEPT_DECAY if sparse else 1.0,
+        "average": float(est.average),
+        "track_objective": int(bool(est.verbose) or not est.early_stopping),
+        "n_features": X.shape[1],
+        "wscale_min": 0.0,
+    }
+    train_idx = np.flatnonzero(~validation_mask)
+    engine = _sgd_fast.PlainSGD(
+        config, X, Y, sample_weight, train_idx, coefs, avg_coefs, intercepts,
+        avg_intercepts, weight_pos, weight_neg, seed, float(est.t_), bool(est.shuffle),
+        n_threads)
+
+    def coef_of(k):
+        # As scikit-learn's _plain_sgd: the validation score sees the stored
+        # coefficient array, without the pending L2 scale factor (wscale).
+        return coefs[k], engine.intercept(k)[0]
+
+    n_iter = _run_epochs(
+        est, engine, coefs.shape[0], max_iter, train_idx.shape[0], score_cbs, coef_of,
+        engine.eta, lambda k, f: engine.set_eta(k, engine.eta(k) / f))
+    new_intercepts = np.empty(coefs.shape[0])
+    new_avg = np.empty(coefs.shape[0])
+    for k in range(coefs.shape[0]):
+        engine.sync(k)
+        new_intercepts[k], new_avg[k] = engine.intercept(k)
+    return new_intercepts, new_avg, n_iter
+
+
+def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, intercept,
+                   weight_pos, weight_neg, loss, alpha, max_iter, multinomial, reuse_state):
+    """Train the outputs (rows of ``coef``) jointly with a fastopt.optim rule.
+
+    Returns (coef, intercept, n_iter) as views of one flat buffer.
+    """
+    if est.average:
+        raise ValueError(
+            "average is only supported with solver='sgd', batch_size=1 and "
+            "multi_class='ovr'; got solver={!r}, batch_size={}".format(
+                est.solver, est.batch_size))
+    K, d = coef.shape
+    params = np.concatenate([coef.ravel(), np.ravel(intercept)]).astype(X.dtype)
+    opt, lr_kind = _resolve_solver(est)
+    state = getattr(est, "_solver_state", None) if reuse_state else None
+    if state is None or state.shapes != (params.shape,) or state.dtype != params.dtype:
+        state = opt.init(params)
+    penalty, l1_ratio = _penalty_settings(est)
+    config = {
+        "loss": _sgd_fast.LOSSES[loss],
+        "loss_param": _loss_param(est, loss),
+        "penalty": penalty,
+        "alpha": float(alpha),
+        "l1_ratio": l1_ratio,
+        "multinomial": bool(multinomial),
+        "fit_intercept": bool(est.fit_intercept),
+        "batch_size": int(est.batch_size),
+        "lr_kind": lr_kind,
+        "eta0": float(est.eta0),
+        "power_t": float(est.power_t),
+        "optimal_init": _optimal_init(est, loss) if lr_kind else 0.0,
+    }
+    train_idx = np.flatnonzero(~validation_mask)
+    seed = check_random_state(est.random_state).randint(MAX_INT)
+    engine = _sgd_fast.MinibatchSGD(
+        config, X, Y, sample_weight, train_idx, params, state, weight_pos, weight_neg,
+        seed, bool(est.shuffle), _sgd_fast.max_threads())
+    eta = {"value": float(est.eta0) if lr_kind else opt.lr}
+
+    def divide_eta(k, factor):
+        eta["value"] = engine.divide_lr(factor)
+
+    def coef_of(k):
+        return params[: K * d].reshape(K, d), params[K * d:]
+
+    n_iter = _run_epochs(
+        est, _JointEpochs(engine), 1, max_iter, train_idx.shape[0], [score_cb], coef_of,
+        lambda k: eta["value"], divide_eta)
+    est._solver_state = state
+    return params[: K * d].reshape(K, d), params[K * d:], int(n_iter[0])
+
+
+class _JointEpochs:
+    """Adapter: the minibatch engine seen as a single problem by _run_epochs."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def epoch(self, active):
+        return np.array([self.engine.epoch()])
+
+
+class MulticlassScore:
+    """Validation accuracy of the joint (multinomial or one-vs-rest) model."""
+
+    def __init__(self, est, X_val, y_val, sample_weight_val):
+        self.estimator = clone(est)
+        self.estimator.classes_ = est.classes_
+        self.estimator.t_ = 1
+        self.X_val, self.y_val, self.sw_val = X_val, y_val, sample_weight_val
+
+    def __call__(self, coef, intercept):
+        self.estimator.coef_ = coef
+        self.estimator.intercept_ = intercept
+        return self.estimator.score(self.X_val, self.y_val, self.sw_val)
