@@ -16,6 +16,7 @@ epoch, and this module keeps scikit-learn's stopping rule between epochs.
   update rule (``MinibatchSGD``).
 """
 
+import copy
 from numbers import Integral
 
 import numpy as np
@@ -27,7 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from fastopt.linear_model import _sgd_fast
-from fastopt.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from fastopt.optim import SGD, Adagrad, Adam, AdamW, Optimizer, OptimizerState, RMSprop
 
 __all__ = ["SGDClassifier", "SGDRegressor"]
 
@@ -324,7 +325,8 @@ class _KeepModelOnError:
     """Mixin: a fit or partial_fit that raises leaves the previous model intact."""
 
     def _restoring(self, method, *args, **kwargs):
-        saved = {key: value.copy() if isinstance(value, np.ndarray) else value
+        saved = {key: value.copy() if isinstance(value, np.ndarray)
+                 else copy.deepcopy(value) if isinstance(value, OptimizerState) else value
                  for key, value in self.__dict__.items()}
         try:
             return method(*args, **kwargs)
