@@ -163,6 +163,21 @@ class _BaseMLP(BaseEstimator):
 
     # ---------------------------------------------------------------- fit
 
+    def _keeping_model(self, method, *args, **kwargs):
+        """Call ``method``; if it raises (or is interrupted) restore every attribute.
+
+        A shallow copy suffices: ``_fit`` writes into fresh arrays (it copies
+        ``_params`` and the optimizer state) and assigns them at the end, but
+        ``validate_data`` resets ``n_features_in_``/``feature_names_in_`` first.
+        """
+        saved = dict(self.__dict__)
+        try:
+            return method(*args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden_layer_sizes = self.hidden_layer_sizes
         if not hasattr(hidden_layer_sizes, "__iter__"):
@@ -387,7 +402,7 @@ class _BaseMLP(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._keeping_model(self._fit, X, y, sample_weight=sample_weight, incremental=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -660,7 +675,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._keeping_model(self._fit, X, y, sample_weight=sample_weight, incremental=True)
 
     def predict_log_proba(self, X):
         """Return the log of probability estimates.
@@ -837,4 +852,4 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self : object
             The trained model.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._keeping_model(self._fit, X, y, sample_weight=sample_weight, incremental=True)
