@@ -325,6 +325,10 @@ class _KeepModelOnError:
     """Mixin: a fit or partial_fit that raises leaves the previous model intact."""
 
     def _restoring(self, method, *args, **kwargs):
+        sample_weight = kwargs.get("sample_weight")
+        if sample_weight is not None and np.any(np.asarray(sample_weight) < 0):
+            raise ValueError("sample_weight must be non-negative (>= 0): a negative weight "
+                             "makes the loss unbounded below")
         saved = {key: value.copy() if isinstance(value, np.ndarray)
                  else copy.deepcopy(value) if isinstance(value, OptimizerState) else value
                  for key, value in self.__dict__.items()}

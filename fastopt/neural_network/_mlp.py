@@ -205,7 +205,8 @@ class _BaseMLP(BaseEstimator):
         X = _as_input(X, dtype)
         Y = np.ascontiguousarray(Y, dtype=dtype)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype,
+                                                 ensure_non_negative=True)
         if class_sw is not None:
             sample_weight = (class_sw if sample_weight is None else sample_weight * class_sw)
             sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
