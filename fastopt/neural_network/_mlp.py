@@ -183,8 +183,8 @@ class _BaseMLP(BaseEstimator):
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
         hidden_layer_sizes = list(hidden_layer_sizes)
-        if np.any(np.array(hidden_layer_sizes) <= 0):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden_layer_sizes}.")
+        if not all(isinstance(h, Integral) and h > 0 for h in hidden_layer_sizes):
+            raise ValueError(f"hidden_layer_sizes must be integers > 0, got {hidden_layer_sizes}.")
         if self.dropout > 0 and not self._is_stochastic():
             raise ValueError(
                 "dropout > 0 makes the objective random; it needs a stochastic solver "
