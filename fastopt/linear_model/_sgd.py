@@ -20,6 +20,7 @@ import copy
 from numbers import Integral
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import clone
 from sklearn.linear_model import SGDClassifier as _SkSGDClassifier
 from sklearn.linear_model import SGDRegressor as _SkSGDRegressor
@@ -325,6 +326,8 @@ class _KeepModelOnError:
     """Mixin: a fit or partial_fit that raises leaves the previous model intact."""
 
     def _restoring(self, method, *args, **kwargs):
+        if method.__name__ == "partial_fit" and not get_config()["skip_parameter_validation"]:
+            self._validate_params()  # scikit-learn skips it in partial_fit once fitted
         sample_weight = kwargs.get("sample_weight")
         if sample_weight is not None and np.any(np.asarray(sample_weight) < 0):
             raise ValueError("sample_weight must be non-negative (>= 0): a negative weight "

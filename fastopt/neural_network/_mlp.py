@@ -170,6 +170,8 @@ class _BaseMLP(BaseEstimator):
         ``_params`` and the optimizer state) and assigns them at the end, but
         ``validate_data`` resets ``n_features_in_``/``feature_names_in_`` first.
         """
+        if kwargs.get("incremental"):
+            self._validate_params()  # scikit-learn skips it in partial_fit once fitted
         saved = dict(self.__dict__)
         try:
             return method(*args, **kwargs)
