@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
 
 from fastopt import MLPClassifier, MLPRegressor, SGDClassifier, SGDRegressor
 from fastopt.linear_model import _sgd_fast
@@ -355,3 +356,15 @@ def test_init_rejects_unusable_parameters(params, error, message):
 def test_optimizer_hyperparameters_are_validated_by_name(opt, param):
     with pytest.raises(ValueError, match=f"'{param}' parameter"):
         opt.init(np.zeros(4))
+
+
+@pytest.mark.parametrize("name", ["SGDClassifier", "MLPClassifier"])
+def test_failed_first_partial_fit_leaves_the_estimator_unfitted(name):
+    est = ESTIMATORS[name]()
+    with pytest.raises(ValueError, match="NaN"):
+        est.partial_fit(_with_nan(X), Y_CLS, classes=np.unique(Y_CLS))
+    assert est.__dict__ == ESTIMATORS[name]().__dict__
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    est.partial_fit(X, Y_CLS, classes=np.unique(Y_CLS)[:-1].tolist() + ["zz", "d"])
+    assert "zz" in est.classes_
