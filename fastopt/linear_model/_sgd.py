@@ -27,6 +27,7 @@ from sklearn.linear_model import SGDRegressor as _SkSGDRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
 from fastopt.linear_model import _sgd_fast
 from fastopt.optim import SGD, Adagrad, Adam, AdamW, Optimizer, OptimizerState, RMSprop
@@ -634,6 +635,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
 
         See :meth:`sklearn.linear_model.SGDClassifier.predict_proba`.
         """
+        check_is_fitted(self)
         if self.multi_class == "multinomial" and len(self.classes_) > 2:
             scores = self.decision_function(X)
             scores = scores - scores.max(axis=1, keepdims=True)
