@@ -368,3 +368,12 @@ def test_failed_first_partial_fit_leaves_the_estimator_unfitted(name):
         est.predict(X)
     est.partial_fit(X, Y_CLS, classes=np.unique(Y_CLS)[:-1].tolist() + ["zz", "d"])
     assert "zz" in est.classes_
+
+
+@pytest.mark.parametrize("name,kw", CONFIGS, ids=CONFIG_IDS)
+def test_unfitted_estimators_raise_not_fitted_error(name, kw):
+    est = ESTIMATORS[name](**({**kw, "loss": "log_loss"} if name == "SGDClassifier" else kw))
+    methods = ["predict", "predict_proba"] if "Classifier" in name else ["predict"]
+    for method in methods:
+        with pytest.raises(NotFittedError):
+            getattr(est, method)(X)
