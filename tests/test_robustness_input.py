@@ -377,3 +377,19 @@ def test_unfitted_estimators_raise_not_fitted_error(name, kw):
     for method in methods:
         with pytest.raises(NotFittedError):
             getattr(est, method)(X)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_failed_refit_keeps_feature_names(name):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    est = ESTIMATORS[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(frame, _y(name))
+    snapshot, prediction = _snapshot(est), est.predict(frame)
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(_with_nan(X), _y(name))  # no names: validate_data drops them first
+    assert list(est.feature_names_in_) == ["a", "b", "c", "d"]
+    assert _snapshot(est) == snapshot
+    np.testing.assert_array_equal(prediction, est.predict(frame))
