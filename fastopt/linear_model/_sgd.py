@@ -17,9 +17,11 @@ stopping rule between epochs).
   update rule (``MinibatchSGD``).
 """
 
+import copy
 from numbers import Integral
 
 import numpy as np
+from sklearn import get_config
 from sklearn.linear_model import SGDClassifier as _SkSGDClassifier
 from sklearn.linear_model import SGDRegressor as _SkSGDRegressor
 from sklearn.utils import check_random_state
@@ -36,7 +38,7 @@ from fastopt.linear_model._sgd_training import (
     n_threads,
     uses_plain_engine,
 )
-from fastopt.optim import Optimizer
+from fastopt.optim import Optimizer, OptimizerState
 
 __all__ = ["SGDClassifier", "SGDRegressor"]
 
@@ -77,7 +79,14 @@ class _KeepModelOnError:
     """Mixin: a fit or partial_fit that raises leaves the previous model intact."""
 
     def _restoring(self, method, *args, **kwargs):
-        saved = {key: value.copy() if isinstance(value, np.ndarray) else value
+        if method.__name__ == "partial_fit" and not get_config()["skip_parameter_validation"]:
+            self._validate_params()  # scikit-learn skips it in partial_fit once fitted
+        sample_weight = kwargs.get("sample_weight")
+        if sample_weight is not None and np.any(np.asarray(sample_weight) < 0):
+            raise ValueError("sample_weight must be non-negative (>= 0): a negative weight "
+                             "makes the loss unbounded below")
+        saved = {key: value.copy() if isinstance(value, np.ndarray)
+                 else copy.deepcopy(value) if isinstance(value, OptimizerState) else value
                  for key, value in self.__dict__.items()}
         try:
             return method(*args, **kwargs)

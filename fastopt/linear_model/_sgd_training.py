@@ -109,7 +109,8 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
         except FloatingPointError:
             raise ValueError(
                 f"Floating-point under-/overflow occurred at epoch #{epoch + 1}. Scaling "
-                "input data with StandardScaler or MinMaxScaler might help."
+                "input data with StandardScaler or MinMaxScaler might help, or a lower "
+                "learning rate (eta0, or the solver's lr)."
             ) from None
         still_active = []
         for a, k in enumerate(active):

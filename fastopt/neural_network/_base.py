@@ -159,13 +159,30 @@ class BaseMLP(BaseEstimator):
 
     # ---------------------------------------------------------------- fit
 
+    def _keeping_model(self, method, *args, **kwargs):
+        """Call ``method``; if it raises (or is interrupted) restore every attribute.
+
+        A shallow copy suffices: ``_fit`` writes into fresh arrays (it copies
+        ``_params`` and the optimizer state) and assigns them at the end, but
+        ``validate_data`` resets ``n_features_in_``/``feature_names_in_`` first.
+        """
+        if kwargs.get("incremental"):
+            self._validate_params()  # scikit-learn skips it in partial_fit once fitted
+        saved = dict(self.__dict__)
+        try:
+            return method(*args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden_layer_sizes = self.hidden_layer_sizes
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
         hidden_layer_sizes = list(hidden_layer_sizes)
-        if np.any(np.array(hidden_layer_sizes) <= 0):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden_layer_sizes}.")
+        if not all(isinstance(h, Integral) and h > 0 for h in hidden_layer_sizes):
+            raise ValueError(f"hidden_layer_sizes must be integers > 0, got {hidden_layer_sizes}.")
         if self.dropout > 0 and not self._is_stochastic():
             raise ValueError(
                 "dropout > 0 makes the objective random; it needs a stochastic solver "
@@ -186,7 +203,8 @@ class BaseMLP(BaseEstimator):
         X = _as_input(X, dtype)
         Y = np.ascontiguousarray(Y, dtype=dtype)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype,
+                                                 ensure_non_negative=True)
         if class_sw is not None:
             sample_weight = (class_sw if sample_weight is None else sample_weight * class_sw)
             sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
@@ -381,7 +399,7 @@ class BaseMLP(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._keeping_model(self._fit, X, y, sample_weight=sample_weight, incremental=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

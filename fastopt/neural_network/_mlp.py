@@ -282,13 +282,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self : object
             The trained model.
         """
+        return self._keeping_model(self._partial_fit, X, y, sample_weight=sample_weight,
+                                   classes=classes, incremental=True)
+
+    def _partial_fit(self, X, y, sample_weight, classes, incremental):
+        """Body of :meth:`partial_fit`; the first call sets up the label binarizer."""
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=incremental)
 
     def predict_log_proba(self, X):
         """Return the log of probability estimates.
@@ -465,4 +470,4 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self : object
             The trained model.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._keeping_model(self._fit, X, y, sample_weight=sample_weight, incremental=True)
