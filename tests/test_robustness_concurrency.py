@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from fastopt import MLPClassifier, MLPRegressor, SGDClassifier, SGDRegressor
 from fastopt.linear_model import _sgd_fast
-from fastopt.neural_network import _mlp
+from fastopt.neural_network import _base as _mlp_base
 from fastopt.optim import Adam
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -151,7 +151,7 @@ GIL_CASES = {
 def test_compiled_epochs_release_the_gil(case, monkeypatch, capsys):
     engine, make, y = GIL_CASES[case]
     probe = _Probe()
-    module = _mlp if engine == "MLPCore" else _sgd_fast
+    module = _mlp_base if engine == "MLPCore" else _sgd_fast
     monkeypatch.setattr(module, engine, probe.wrap(getattr(module, engine)))
     counter = threading.Thread(target=probe.count)
     with threadpool_limits(1), warnings.catch_warnings():

@@ -18,7 +18,7 @@ from sklearn.exceptions import NotFittedError
 
 from fastopt import MLPClassifier, MLPRegressor, SGDClassifier, SGDRegressor
 from fastopt.linear_model import _sgd_fast
-from fastopt.neural_network import _mlp
+from fastopt.neural_network import _base as _mlp_base
 from fastopt.optim import (SGD, Adagrad, Adam, AdamW, CosineAnnealing, NAdam, OptimizerState,
                            RMSprop, StepDecay)
 
@@ -63,7 +63,7 @@ def _no_compiled_work():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_sgd_fast, "PlainSGD", _trap)
         mp.setattr(_sgd_fast, "MinibatchSGD", _trap)
-        mp.setattr(_mlp, "MLPCore", _trap)
+        mp.setattr(_mlp_base, "MLPCore", _trap)
         yield
 
 
