@@ -30,6 +30,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include "fo_config.h"
 
@@ -85,6 +86,9 @@ typedef struct {
 
 #define FO_SGD_MAX_DLOSS 1e12
 
+/* Norms of w tracked by the axpy for the objective. */
+enum { FO_SGD_TRACK_SQ = 1, FO_SGD_TRACK_L1 = 2 };
+
 /* Shuffled epochs visit rows in random order, so the hardware prefetcher
  * cannot follow: the row FO_SGD_AHEAD samples ahead (its first
  * FO_SGD_PREFETCH_BYTES) and its target/weight are prefetched explicitly,
@@ -103,11 +107,16 @@ typedef struct {
 #define FO_SGD_INLINE static inline
 #endif
 
+/* Prefetch every cache line that bytes [p, p + bytes) touch: rows are not
+ * line-aligned in general (numpy aligns to 16 bytes), and a row's last,
+ * partial line missed this way costs a full memory latency per sample. */
 static inline void fo_sgd_prefetch(const char *p, size_t bytes)
 {
-    size_t off;
+    const char *line = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+    const char *end;
     if (bytes > FO_SGD_PREFETCH_BYTES) bytes = FO_SGD_PREFETCH_BYTES;
-    for (off = 0; off < bytes; off += 64) FO_PREFETCH(p + off);
+    end = p + bytes;
+    for (; line < end; line += 64) FO_PREFETCH(line);
 }
 
 static inline double fo_sgd_log1pexp(double x)

@@ -57,7 +57,7 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_axpy4)(const FO_REAL *FO_RESTRICT x, FO_REAL *
     if (track) {
         fo_sgd_v4d d = __builtin_convertvector(v, fo_sgd_v4d);
         *s2 += d * d;
-        *s1 += fo_sgd_vabs(d);
+        if (track & FO_SGD_TRACK_L1) *s1 += fo_sgd_vabs(d);
     }
 }
 
@@ -116,8 +116,10 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
     return s;
 }
 
-/* w += c x (c already divided by wscale); when `track`, return the squared and
- * absolute sums of the touched entries of w (scikit-learn's norm bookkeeping).
+/* w += c x (c already divided by wscale); when `track` (FO_SGD_TRACK_* bits),
+ * return the squared and absolute sums of the touched entries of w
+ * (scikit-learn's norm bookkeeping; dense rows skip the absolute sum unless
+ * FO_SGD_TRACK_L1 asks for it: an L2 objective does not use it).
  * The dense dot product uses FO_SGD_LANES independent partial sums (several
  * vector accumulators, so it is not bound by the FMA latency) added in a fixed
  * order; the norm sums of the axpy run four interleaved `omp simd`
@@ -228,7 +230,8 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
     const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio, param = cfg->loss_param;
     const int lr = cfg->learning_rate, loss = cfg->loss;
     const int track = cfg->track_objective;
-    const int track_norms = track && cfg->penalty != FO_PENALTY_NONE;
+    const int track_norms = track && cfg->penalty != FO_PENALTY_NONE
+                            ? FO_SGD_TRACK_SQ | (l1_ratio > 0.0 ? FO_SGD_TRACK_L1 : 0) : 0;
     double p, eta, update;
 
     p = FO_NAME(fo_sgd_dot)(x, ind, nnz, w) * st->wscale + st->intercept;
@@ -272,7 +275,7 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
                              &sq, &a1);
         if (track_norms) {
             st->sq_norm = sq * st->wscale * st->wscale;
-            st->l1_norm = a1 * st->wscale;
+            if (track_norms & FO_SGD_TRACK_L1) st->l1_norm = a1 * st->wscale;
         }
         if (cfg->fit_intercept) st->intercept += update * cfg->intercept_decay;
     }
