@@ -304,15 +304,18 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
 }
 
 /* One pass over the samples order[0:n_order] for the problems probs[0:n_probs]
- * (indices into states, and into the rows of y, w, aw, q). The problems share
- * the sample order, so each row is fetched once for all of them (one-vs-rest
- * classes cost memory traffic once, not once per class). states[k].objective
- * receives problem k's sum of loss + penalty when cfg->track_objective. */
+ * (indices into states, into the columns of y and the rows of w, aw, q). The
+ * problems share the sample order, so each row is fetched once for all of
+ * them (one-vs-rest classes cost memory traffic once, not once per class);
+ * y is (n_samples, n_targets) row-major for the same reason: a sample's
+ * targets share one cache line. sw == NULL means unit sample weights (one
+ * random memory access less per sample). states[k].objective receives
+ * problem k's sum of loss + penalty when cfg->track_objective. */
 FO_MULTIVERSION
 static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states,
                                   const ptrdiff_t *probs, ptrdiff_t n_probs,
                                   const FO_REAL *data, const int *indices,
-                                  const int *indptr, ptrdiff_t n_samples, const FO_REAL *y,
+                                  const int *indptr, ptrdiff_t n_targets, const FO_REAL *y,
                                   const FO_REAL *sw, const ptrdiff_t *order,
                                   ptrdiff_t n_order, FO_REAL *w, FO_REAL *aw, FO_REAL *q)
 {
@@ -346,8 +349,8 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
         }
         if (s + FO_SGD_AHEAD < n_order) {
             const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
-            FO_PREFETCH(sw + ia);
-            for (a = 0; a < n_probs; a++) FO_PREFETCH(y + probs[a] * n_samples + ia);
+            if (sw != NULL) FO_PREFETCH(sw + ia);
+            fo_sgd_prefetch((const char *)(y + ia * n_targets), n_targets * sizeof(FO_REAL));
             if (indices == NULL) {
                 fo_sgd_prefetch((const char *)(data + ia * d), d * sizeof(FO_REAL));
             } else {
@@ -360,7 +363,7 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
         for (a = 0; a < n_probs; a++) {
             const ptrdiff_t k = probs[a];
             FO_NAME(fo_sgd_step)(cfg, &st[local == NULL ? k : a], x, ind, nnz,
-                                 y[k * n_samples + i], sw[i], w + k * d,
+                                 y[i * n_targets + k], sw == NULL ? 1.0 : sw[i], w + k * d,
                                  aw == NULL ? NULL : aw + k * d, q == NULL ? NULL : q + k * d);
         }
     }
