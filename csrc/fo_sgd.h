@@ -11,10 +11,16 @@
  *
  * Why C and not Cython: the per-sample body is a handful of short loops over
  * one row; written here they inline into one function per dtype that GCC
- * compiles twice (AVX2+FMA and baseline, FO_MULTIVERSION); the dense dot
- * product keeps several partial sums and the axpy uses an `omp simd`
- * reduction, so both vectorise without -ffast-math. Shuffled epochs read rows
- * in random order, so rows a few samples ahead are prefetched.
+ * compiles twice (AVX2+FMA and baseline, FO_MULTIVERSION). Dense rows use
+ * GCC/Clang vector extensions (FO_SGD_VECTORS): four 4-lane double
+ * accumulators for the dot product and the norm sums of the axpy, reduced by
+ * a fixed tree, so they vectorise without -ffast-math, keep the per-sample
+ * dependency chain short, and both clones round identically; other compilers
+ * and CSR rows use plain loops. Shuffled epochs read rows in random order, so
+ * rows a few samples ahead are prefetched (every cache line they touch).
+ * Where the time goes (200k x 100 float64, shuffled, this 2-core Zen 4 VM):
+ * a random 800-byte row costs ~65 ns from memory even with prefetching,
+ * the arithmetic ~35-60 ns; they overlap only partly.
  * Rows are either dense (indices == NULL: row i is data + i * n_features) or
  * CSR; the layout test is one predictable branch per sample.
  *

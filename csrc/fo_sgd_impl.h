@@ -120,10 +120,10 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
  * return the squared and absolute sums of the touched entries of w
  * (scikit-learn's norm bookkeeping; dense rows skip the absolute sum unless
  * FO_SGD_TRACK_L1 asks for it: an L2 objective does not use it).
- * The dense dot product uses FO_SGD_LANES independent partial sums (several
- * vector accumulators, so it is not bound by the FMA latency) added in a fixed
- * order; the norm sums of the axpy run four interleaved `omp simd`
- * reductions for the same reason. */
+ * Without vector extensions, the dense dot product uses FO_SGD_LANES
+ * independent partial sums added in a fixed order and the norm sums of the
+ * axpy run four interleaved `omp simd` reductions, so that neither is bound
+ * by the add latency. */
 FO_SGD_INLINE void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
                                         ptrdiff_t nnz, FO_REAL *FO_RESTRICT w, FO_REAL c,
                                         int track, double *sq, double *l1)
