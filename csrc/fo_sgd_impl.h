@@ -10,11 +10,92 @@
 #define FO_NAME(name) FO_CAT(name, FO_SUFFIX)
 #endif
 
+#if FO_SGD_VECTORS
+/* Dense rows with GCC/Clang vector extensions: four 4-lane double
+ * accumulators (the FMA-free multiply-add chains of the dot product and the
+ * norm sums stay short) reduced by a fixed tree, so the AVX2 and baseline
+ * clones give identical results. */
+typedef FO_REAL FO_NAME(fo_sgd_vr) __attribute__((vector_size(4 * sizeof(FO_REAL))));
+
+FO_SGD_INLINE FO_NAME(fo_sgd_vr) FO_NAME(fo_sgd_load)(const FO_REAL *p)
+{
+    FO_NAME(fo_sgd_vr) v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+FO_SGD_INLINE fo_sgd_v4d FO_NAME(fo_sgd_wload)(const FO_REAL *p)
+{
+    return __builtin_convertvector(FO_NAME(fo_sgd_load)(p), fo_sgd_v4d);
+}
+
+FO_SGD_INLINE double FO_NAME(fo_sgd_dense_dot)(const FO_REAL *FO_RESTRICT x, ptrdiff_t n,
+                                               const FO_REAL *FO_RESTRICT w)
+{
+    fo_sgd_v4d a0 = {0.0}, a1 = {0.0}, a2 = {0.0}, a3 = {0.0};
+    double t = 0.0;
+    ptrdiff_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        a0 += FO_NAME(fo_sgd_wload)(w + j) * FO_NAME(fo_sgd_wload)(x + j);
+        a1 += FO_NAME(fo_sgd_wload)(w + j + 4) * FO_NAME(fo_sgd_wload)(x + j + 4);
+        a2 += FO_NAME(fo_sgd_wload)(w + j + 8) * FO_NAME(fo_sgd_wload)(x + j + 8);
+        a3 += FO_NAME(fo_sgd_wload)(w + j + 12) * FO_NAME(fo_sgd_wload)(x + j + 12);
+    }
+    for (; j + 4 <= n; j += 4)
+        a0 += FO_NAME(fo_sgd_wload)(w + j) * FO_NAME(fo_sgd_wload)(x + j);
+    for (; j < n; j++) t += (double)w[j] * (double)x[j];
+    return fo_sgd_hsum((a0 + a1) + (a2 + a3)) + t;
+}
+
+/* w[0:4] += c x[0:4]; add the new values' squares and absolute values to s2, s1. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_axpy4)(const FO_REAL *FO_RESTRICT x, FO_REAL *FO_RESTRICT w,
+                                         FO_NAME(fo_sgd_vr) c, int track, fo_sgd_v4d *s2,
+                                         fo_sgd_v4d *s1)
+{
+    FO_NAME(fo_sgd_vr) v = FO_NAME(fo_sgd_load)(w) + FO_NAME(fo_sgd_load)(x) * c;
+    memcpy(w, &v, sizeof v);
+    if (track) {
+        fo_sgd_v4d d = __builtin_convertvector(v, fo_sgd_v4d);
+        *s2 += d * d;
+        if (track & FO_SGD_TRACK_L1) *s1 += fo_sgd_vabs(d);
+    }
+}
+
+FO_SGD_INLINE void FO_NAME(fo_sgd_dense_axpy)(const FO_REAL *FO_RESTRICT x, ptrdiff_t n,
+                                              FO_REAL *FO_RESTRICT w, FO_REAL c, int track,
+                                              double *sq, double *l1)
+{
+    const FO_NAME(fo_sgd_vr) cv = {c, c, c, c};
+    fo_sgd_v4d q0 = {0.0}, q1 = {0.0}, q2 = {0.0}, q3 = {0.0};
+    fo_sgd_v4d b0 = {0.0}, b1 = {0.0}, b2 = {0.0}, b3 = {0.0};
+    double t2 = 0.0, t1 = 0.0;
+    ptrdiff_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        FO_NAME(fo_sgd_axpy4)(x + j, w + j, cv, track, &q0, &b0);
+        FO_NAME(fo_sgd_axpy4)(x + j + 4, w + j + 4, cv, track, &q1, &b1);
+        FO_NAME(fo_sgd_axpy4)(x + j + 8, w + j + 8, cv, track, &q2, &b2);
+        FO_NAME(fo_sgd_axpy4)(x + j + 12, w + j + 12, cv, track, &q3, &b3);
+    }
+    for (; j + 4 <= n; j += 4) FO_NAME(fo_sgd_axpy4)(x + j, w + j, cv, track, &q0, &b0);
+    for (; j < n; j++) {
+        FO_REAL v = w[j] + x[j] * c;
+        w[j] = v;
+        t2 += (double)v * (double)v;
+        t1 += fabs((double)v);
+    }
+    *sq = fo_sgd_hsum((q0 + q1) + (q2 + q3)) + t2;
+    *l1 = fo_sgd_hsum((b0 + b1) + (b2 + b3)) + t1;
+}
+#endif
+
 FO_SGD_INLINE double FO_NAME(fo_sgd_dot)(const FO_REAL *FO_RESTRICT x, const int *ind,
                                          ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w)
 {
     double s = 0.0, acc[FO_SGD_LANES] = {0.0};
     ptrdiff_t j = 0, k;
+#if FO_SGD_VECTORS
+    if (ind == NULL) return FO_NAME(fo_sgd_dense_dot)(x, nnz, w);
+#endif
     if (ind == NULL) {
         for (; j + FO_SGD_LANES <= nnz; j += FO_SGD_LANES)
             for (k = 0; k < FO_SGD_LANES; k++) acc[k] += (double)w[j + k] * (double)x[j + k];
@@ -35,18 +116,26 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
     return s;
 }
 
-/* w += c x (c already divided by wscale); when `track`, return the squared and
- * absolute sums of the touched entries of w (scikit-learn's norm bookkeeping).
- * The dense dot product uses FO_SGD_LANES independent partial sums (several
- * vector accumulators, so it is not bound by the FMA latency) added in a fixed
- * order; the norm sums of the axpy run four interleaved `omp simd`
- * reductions for the same reason. */
+/* w += c x (c already divided by wscale); when `track` (FO_SGD_TRACK_* bits),
+ * return the squared and absolute sums of the touched entries of w
+ * (scikit-learn's norm bookkeeping; dense rows skip the absolute sum unless
+ * FO_SGD_TRACK_L1 asks for it: an L2 objective does not use it).
+ * Without vector extensions, the dense dot product uses FO_SGD_LANES
+ * independent partial sums added in a fixed order and the norm sums of the
+ * axpy run four interleaved `omp simd` reductions, so that neither is bound
+ * by the add latency. */
 FO_SGD_INLINE void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
                                         ptrdiff_t nnz, FO_REAL *FO_RESTRICT w, FO_REAL c,
                                         int track, double *sq, double *l1)
 {
     double s2 = 0.0, s1 = 0.0;
     ptrdiff_t j;
+#if FO_SGD_VECTORS
+    if (ind == NULL) {
+        FO_NAME(fo_sgd_dense_axpy)(x, nnz, w, c, track, sq, l1);
+        return;
+    }
+#endif
     if (ind == NULL) {
         if (track) {
             /* four interleaved quarters: four independent reduction chains */
@@ -141,7 +230,8 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
     const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio, param = cfg->loss_param;
     const int lr = cfg->learning_rate, loss = cfg->loss;
     const int track = cfg->track_objective;
-    const int track_norms = track && cfg->penalty != FO_PENALTY_NONE;
+    const int track_norms = track && cfg->penalty != FO_PENALTY_NONE
+                            ? FO_SGD_TRACK_SQ | (l1_ratio > 0.0 ? FO_SGD_TRACK_L1 : 0) : 0;
     double p, eta, update;
 
     p = FO_NAME(fo_sgd_dot)(x, ind, nnz, w) * st->wscale + st->intercept;
@@ -185,7 +275,7 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
                              &sq, &a1);
         if (track_norms) {
             st->sq_norm = sq * st->wscale * st->wscale;
-            st->l1_norm = a1 * st->wscale;
+            if (track_norms & FO_SGD_TRACK_L1) st->l1_norm = a1 * st->wscale;
         }
         if (cfg->fit_intercept) st->intercept += update * cfg->intercept_decay;
     }
@@ -214,15 +304,18 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
 }
 
 /* One pass over the samples order[0:n_order] for the problems probs[0:n_probs]
- * (indices into states, and into the rows of y, w, aw, q). The problems share
- * the sample order, so each row is fetched once for all of them (one-vs-rest
- * classes cost memory traffic once, not once per class). states[k].objective
- * receives problem k's sum of loss + penalty when cfg->track_objective. */
+ * (indices into states, into the columns of y and the rows of w, aw, q). The
+ * problems share the sample order, so each row is fetched once for all of
+ * them (one-vs-rest classes cost memory traffic once, not once per class);
+ * y is (n_samples, n_targets) row-major for the same reason: a sample's
+ * targets share one cache line. sw == NULL means unit sample weights (one
+ * random memory access less per sample). states[k].objective receives
+ * problem k's sum of loss + penalty when cfg->track_objective. */
 FO_MULTIVERSION
 static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states,
                                   const ptrdiff_t *probs, ptrdiff_t n_probs,
                                   const FO_REAL *data, const int *indices,
-                                  const int *indptr, ptrdiff_t n_samples, const FO_REAL *y,
+                                  const int *indptr, ptrdiff_t n_targets, const FO_REAL *y,
                                   const FO_REAL *sw, const ptrdiff_t *order,
                                   ptrdiff_t n_order, FO_REAL *w, FO_REAL *aw, FO_REAL *q)
 {
@@ -256,8 +349,8 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
         }
         if (s + FO_SGD_AHEAD < n_order) {
             const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
-            FO_PREFETCH(sw + ia);
-            for (a = 0; a < n_probs; a++) FO_PREFETCH(y + probs[a] * n_samples + ia);
+            if (sw != NULL) FO_PREFETCH(sw + ia);
+            fo_sgd_prefetch((const char *)(y + ia * n_targets), n_targets * sizeof(FO_REAL));
             if (indices == NULL) {
                 fo_sgd_prefetch((const char *)(data + ia * d), d * sizeof(FO_REAL));
             } else {
@@ -270,7 +363,7 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
         for (a = 0; a < n_probs; a++) {
             const ptrdiff_t k = probs[a];
             FO_NAME(fo_sgd_step)(cfg, &st[local == NULL ? k : a], x, ind, nnz,
-                                 y[k * n_samples + i], sw[i], w + k * d,
+                                 y[i * n_targets + k], sw == NULL ? 1.0 : sw[i], w + k * d,
                                  aw == NULL ? NULL : aw + k * d, q == NULL ? NULL : q + k * d);
         }
     }

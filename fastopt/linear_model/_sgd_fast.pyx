@@ -220,8 +220,12 @@ cdef class PlainSGD:
         self.K = W.shape[0]
         self.cfg.n_features = self.rows.n_features
         self.cfg.wscale_min = 1e-6 if self.rows.is32 else 1e-9
-        self.y = _ptr(Y, dtype, "Y", False)
+        _ptr(Y, dtype, "Y", False)
+        Yt = np.ascontiguousarray(Y.T)  # (n_samples, K): a sample's targets in one line
+        self.y = _ptr(Yt, dtype, "Y", False)
         self.sw = _ptr(sample_weight, dtype, "sample_weight", False)
+        if (sample_weight == 1).all():
+            self.sw = NULL  # unit weights: one random memory access less per sample
         self.w = _ptr(W, dtype, "W")
         self.aw = NULL if AW is None else _ptr(AW, dtype, "AW")
         Q = None
@@ -229,7 +233,7 @@ cdef class PlainSGD:
         if self.cfg.penalty == FO_PENALTY_L1 or self.cfg.penalty == FO_PENALTY_ELASTICNET:
             Q = np.zeros(W.shape, dtype)
             self.q = _ptr(Q, dtype, "Q")
-        self.keep = (Y, sample_weight, W, AW, Q)
+        self.keep = (Yt, sample_weight, W, AW, Q)
         self.shuffle = shuffle
         self.n_threads = max(1, n_threads)
         self.order = np.array(train_idx, dtype=np.intp)
@@ -276,12 +280,12 @@ cdef class PlainSGD:
         if self.rows.is32:
             fo_sgd_epoch_f32(&self.cfg, self.states, probs, n_probs,
                              <const float*> self.rows.data, self.rows.indices, self.rows.indptr,
-                             self.rows.n_samples, <float*> self.y, <float*> self.sw, order,
+                             self.K, <float*> self.y, <float*> self.sw, order,
                              n_order, <float*> self.w, <float*> self.aw, <float*> self.q)
         else:
             fo_sgd_epoch_f64(&self.cfg, self.states, probs, n_probs,
                              <const double*> self.rows.data, self.rows.indices,
-                             self.rows.indptr, self.rows.n_samples, <double*> self.y,
+                             self.rows.indptr, self.K, <double*> self.y,
                              <double*> self.sw, order, n_order, <double*> self.w,
                              <double*> self.aw, <double*> self.q)
 
