@@ -303,14 +303,16 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
     st->t += 1.0;
 }
 
-/* One pass over the samples order[0:n_order] for the problems probs[0:n_probs]
+/* Steps over the samples order[0:n_order] for the problems probs[0:n_probs]
  * (indices into states, into the columns of y and the rows of w, aw, q). The
  * problems share the sample order, so each row is fetched once for all of
  * them (one-vs-rest classes cost memory traffic once, not once per class);
  * y is (n_samples, n_targets) row-major for the same reason: a sample's
  * targets share one cache line. sw == NULL means unit sample weights (one
- * random memory access less per sample). states[k].objective receives
- * problem k's sum of loss + penalty when cfg->track_objective. */
+ * random memory access less per sample). When cfg->track_objective, problem
+ * k's loss + penalty is added to states[k].objective, which the caller zeroes
+ * at the start of an epoch: an epoch may be run as consecutive slices of its
+ * order (so that a long epoch can be interrupted between slices). */
 FO_MULTIVERSION
 static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states,
                                   const ptrdiff_t *probs, ptrdiff_t n_probs,
@@ -332,7 +334,6 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
     } else {
         for (a = 0; a < n_probs; a++) local[a] = states[probs[a]];
     }
-    for (a = 0; a < n_probs; a++) st[local == NULL ? probs[a] : a].objective = 0.0;
     for (s = 0; s < n_order; s++) {
         const ptrdiff_t i = order[s];
         const FO_REAL *x;

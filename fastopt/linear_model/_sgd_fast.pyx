@@ -31,13 +31,17 @@ engines keep raw pointers to arrays validated and kept alive here.
 import numpy as np
 cimport numpy as cnp
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 from libc.math cimport exp, log, fabs, isfinite
 from libc.stdlib cimport malloc, free
 
 from fastopt.optim._rules cimport (RuleConfig, RuleState, rule_step, rule_begin, rule_apply,
                                    grad_sumsq, fo_coef)
 from fastopt.optim._state cimport OptimizerState
+from fastopt._interrupt cimport (
+    fo_interrupt_clock, fo_interrupt_start, fo_interrupt_pending, fo_stop_requested,
+    fo_request_stop, raise_pending_error,
+)
 
 cnp.import_array()
 
@@ -119,6 +123,11 @@ def loss_value(str loss, double param, double y, double p):
 def loss_derivative(str loss, double param, double y, double p):
     """Derivative of the loss with respect to ``p`` (the C definition; for tests)."""
     return fo_sgd_dloss(LOSSES[loss], param, y, p)
+
+
+cdef enum:
+    # Samples per slice of a PlainSGD epoch; pending signals are handled between slices.
+    INTERRUPT_SLICE = 8192
 
 
 cdef class _Rows:
@@ -256,16 +265,22 @@ cdef class PlainSGD:
         cdef Py_ssize_t[::1] act = np.ascontiguousarray(active, dtype=np.intp)
         cdef Py_ssize_t a, k, g, n_act = act.shape[0]
         cdef int nt = max(1, min(self.n_threads, n_act))
+        cdef int stop = 0
         if n_act == 0:
             return np.empty(0)
         if self.shuffle and self.order.shape[0] > 0:
             fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])
+        for a in range(n_act):
+            self.states[act[a]].objective = 0.0
         with nogil:
             if nt == 1:
-                self._run(&act[0], n_act)
+                self._run(&act[0], n_act, True, &stop)
             else:
                 for g in prange(nt, num_threads=nt, schedule="static"):
-                    self._run(&act[0] + g * n_act // nt, (g + 1) * n_act // nt - g * n_act // nt)
+                    self._run(&act[0] + g * n_act // nt, (g + 1) * n_act // nt - g * n_act // nt,
+                              threadid() == 0, &stop)
+        if stop:
+            raise_pending_error()
         out = np.empty(n_act)
         for a in range(n_act):
             k = act[a]
@@ -274,20 +289,38 @@ cdef class PlainSGD:
             out[a] = self.states[k].objective
         return out
 
-    cdef void _run(self, const Py_ssize_t* probs, Py_ssize_t n_probs) noexcept nogil:
+    cdef void _run(self, const Py_ssize_t* probs, Py_ssize_t n_probs, bint check_signals,
+                   int* stop) noexcept nogil:
+        """The epoch of problems probs[0:n_probs], in slices of INTERRUPT_SLICE samples.
+
+        Between slices the thread given ``check_signals`` (the main thread)
+        lets Python handle pending signals; on an interrupt every thread stops
+        at its next slice.
+        """
         cdef Py_ssize_t n_order = self.order.shape[0]
-        cdef const Py_ssize_t* order = &self.order[0] if n_order > 0 else NULL
-        if self.rows.is32:
-            fo_sgd_epoch_f32(&self.cfg, self.states, probs, n_probs,
-                             <const float*> self.rows.data, self.rows.indices, self.rows.indptr,
-                             self.K, <float*> self.y, <float*> self.sw, order,
-                             n_order, <float*> self.w, <float*> self.aw, <float*> self.q)
-        else:
-            fo_sgd_epoch_f64(&self.cfg, self.states, probs, n_probs,
-                             <const double*> self.rows.data, self.rows.indices,
-                             self.rows.indptr, self.K, <double*> self.y,
-                             <double*> self.sw, order, n_order, <double*> self.w,
-                             <double*> self.aw, <double*> self.q)
+        cdef Py_ssize_t start = 0, count
+        cdef fo_interrupt_clock clock
+        fo_interrupt_start(&clock)
+        while start < n_order:
+            if fo_stop_requested(stop):
+                return
+            count = min(<Py_ssize_t> INTERRUPT_SLICE, n_order - start)
+            if self.rows.is32:
+                fo_sgd_epoch_f32(&self.cfg, self.states, probs, n_probs,
+                                 <const float*> self.rows.data, self.rows.indices,
+                                 self.rows.indptr, self.K, <float*> self.y, <float*> self.sw,
+                                 &self.order[start], count, <float*> self.w, <float*> self.aw,
+                                 <float*> self.q)
+            else:
+                fo_sgd_epoch_f64(&self.cfg, self.states, probs, n_probs,
+                                 <const double*> self.rows.data, self.rows.indices,
+                                 self.rows.indptr, self.K, <double*> self.y,
+                                 <double*> self.sw, &self.order[start], count,
+                                 <double*> self.w, <double*> self.aw, <double*> self.q)
+            start += count
+            if check_signals and fo_interrupt_pending(&clock):
+                fo_request_stop(stop)
+                return
 
     cdef bint _finite(self, Py_ssize_t k):
         cdef Py_ssize_t j, d = self.rows.n_features
@@ -458,6 +491,8 @@ cdef class MinibatchSGD:
         cdef fo_coef c
         cdef RuleConfig* cfg = &self.state.cfg
         cdef RuleState* st = &self.state.st
+        cdef fo_interrupt_clock clock
+        cdef bint interrupted = False
         for buf in range(3):
             ss[buf] = <floating*> self.state.flat_buffer(buf)
             gs[buf] = NULL
@@ -477,10 +512,14 @@ cdef class MinibatchSGD:
                     or (ss[1] != NULL and gs[1] == NULL) or (ss[2] != NULL and gs[2] == NULL)))):
                 raise MemoryError()
             with nogil:
+                fo_interrupt_start(&clock)
                 if sparse:
                     for j in range(d):
                         slot[j] = -1
                 for b in range((n_train + self.batch_size - 1) // self.batch_size):
+                    if fo_interrupt_pending(&clock):
+                        interrupted = True
+                        break
                     start = b * self.batch_size
                     nb = min(self.batch_size, n_train - start)
                     m = 0
@@ -523,6 +562,8 @@ cdef class MinibatchSGD:
                                                      (-l1 if p[j] < 0 else 0.0))
                         rule_step(cfg, st, p, g, ss[0], ss[1], ss[2], n_params,
                                   self.n_threads)
+            if interrupted:
+                raise_pending_error()
         finally:
             free(g)
             free(z)
