@@ -211,13 +211,13 @@ DEFAULT_PAIRS = [
 def test_defaults_match_torch_on_threaded_buffer(make_fo, make_torch):
     """Default hyper-parameters agree, on a buffer large enough for the threaded split.
 
-    fastopt splits buffers above 32768 elements between threads; 40001 gives
-    two uneven chunks, the second ending in a scalar tail.
+    fastopt splits buffers of 131072 elements or more between threads; 140001
+    gives two uneven chunks, the second ending in a scalar tail.
     """
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=2):
-        _check_against_torch(make_fo(), make_torch, {}, np.float32, shapes=(40_001,),
+        _check_against_torch(make_fo(), make_torch, {}, np.float32, shapes=(140_001,),
                              n_steps=10)
 
 

@@ -226,8 +226,9 @@ def test_fork_and_loky_workers_after_parent_openmp_finish_with_serial_results():
 
 X_D, YR_D, YC_D = _data(600, 4000, n_classes=10, dtype=np.float32)
 X_D_CSR = sp.csr_matrix(np.where(np.abs(X_D) > 1.5, X_D, 0.0))
-# Each of these runs OpenMP regions when 2 threads are allowed: parallel
-# one-vs-rest problems, or optimizer steps over more than 32k parameters.
+# Thread-count independence of every engine; the one-vs-rest problems run in
+# OpenMP regions when 2 threads are allowed (optimizer steps split between
+# threads only above 128k parameters: tests/test_optim_rules.py covers them).
 DETERMINISM = {
     "sgd-ovr-plain": (lambda: SGDClassifier(max_iter=3, tol=None, random_state=0), YC_D),
     "sgd-multinomial-adam": (lambda: SGDClassifier(

@@ -183,3 +183,52 @@ def test_sigint_interrupts_a_long_fit_and_keeps_the_previous_model(kind, n, caps
     with capsys.disabled():
         print(f"\n[sigint] {kind} n={n}: KeyboardInterrupt {latency * 1000:.0f} ms after SIGINT")
     assert latency < 20.0
+
+
+_MID_EPOCH_CHILD = textwrap.dedent("""
+    import sys, warnings
+    import numpy as np
+    from fastopt import MLPClassifier, SGDClassifier
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(0)
+    if sys.argv[1] == "mlp":
+        X = rng.standard_normal((100_000, 256), dtype=np.float32)
+        y = (X[:, 0] > 0).astype(int)
+        est = MLPClassifier(hidden_layer_sizes=(1024, 1024), max_iter=3, verbose=True)
+    else:
+        X = rng.standard_normal((400_000, 200), dtype=np.float32)
+        y = rng.integers(0, 200, len(X))
+        est = SGDClassifier(loss="log_loss", solver="adam", batch_size=1,
+                            multi_class="multinomial", max_iter=3, tol=None, verbose=1)
+    print("ready", flush=True)
+    try:
+        est.fit(X, y)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.exit(3)
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("kind", ["mlp", "sgd-minibatch"])
+def test_sigint_interrupts_inside_an_epoch_not_at_its_end(kind):
+    # Each epoch here is many seconds of compiled work (about 1 TFLOP for the
+    # network, 400k Adam steps over 40k parameters for the classifier): the
+    # interrupt must arrive before the first epoch reports its loss.
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-c", _MID_EPOCH_CHILD, kind],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(1.0)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 3, f"exit {proc.returncode}; stderr: {err[-2000:]}"
+    assert out.strip().splitlines()[-1] == "interrupted"
+    finished_epochs = [line for line in out.splitlines()
+                       if line.startswith("Iteration") or "Objective" in line]
+    assert finished_epochs == [], f"the interrupt waited for the epoch to end: {out}"

@@ -5,8 +5,10 @@ Layering: ``schedule_lr`` (learning rate at step t) and ``rule_begin`` (the
 per-step scalars: bias corrections, NAdam factors, clipping scale) are scalar
 C functions; ``rule_apply`` runs the element-wise kernel from
 ``csrc/fo_rules.h`` over contiguous chunks, one per thread above
-``PARALLEL_MIN`` elements (an OpenMP region costs about 1 us, an Adam step on
-10k parameters about 3 us, so small buffers stay on one thread).
+``PARALLEL_MIN`` elements (an OpenMP region costs about 1 us when both cores
+are free, and a scheduler time slice when another process holds one; an Adam
+step on 128k float32 parameters takes about 40 us, so below that the split
+cannot pay for the risk).
 ``grad_sumsq`` reduces over fixed-size blocks summed in block order, so the
 global gradient norm -- and every result -- is bit-identical whatever the
 thread count. Everything is fused over float32/float64 with ``floating``.
@@ -38,7 +40,7 @@ cdef extern from "fo_rules.h" nogil:
 
 cdef enum:
     # Below this many elements a step runs on one thread.
-    PARALLEL_MIN = 32768
+    PARALLEL_MIN = 131072
     # Block size of the deterministic sum of squares, and its most blocks.
     SUMSQ_BLOCK = 16384
     SUMSQ_MAX_BLOCKS = 256
