@@ -9,12 +9,23 @@
  * deterministic for a build and a float32 sum only adds a few hundred terms
  * per lane. The pure-L2 case (scikit-learn's) has its own loop without the
  * sign computation. Multi-versioned (AVX2+FMA clone, see fo_config.h).
+ *
+ * fo_mlp_sk_adam_l2 is scikit-learn's 'adam' step (fo_sk_adam of
+ * fo_rules_impl.h, same arithmetic in the same order, so the result is
+ * bit-identical) with that L2 gradient added on the fly: the weights are read
+ * once for both, which removes the separate penalty pass over the
+ * parameters and gradients of every minibatch. In float64 the Adam update
+ * is bound by the sqrt/division unit (about 1 ns per parameter here), so the
+ * penalty arithmetic is free; in float32 the fused pass moves ~30% fewer
+ * bytes. Global-norm clipping needs the penalised gradient's norm before the
+ * step, so the caller uses the two-pass path then.
  */
 #ifndef FO_MLP_KERNELS_H
 #define FO_MLP_KERNELS_H
 
 #include <stddef.h>
 #include "fo_config.h"
+#include "fo_rules.h"
 
 #define FO_MLP_BLOCK 1024
 
@@ -63,5 +74,48 @@ FO_MLP_PENALTY(fo_mlp_penalty_f32, float)
 FO_MLP_PENALTY(fo_mlp_penalty_f64, double)
 
 #undef FO_MLP_PENALTY
+
+#define FO_MLP_SK_ADAM_L2(NAME, REAL, SQRT)                                             \
+FO_MULTIVERSION                                                                         \
+static double NAME(REAL *FO_RESTRICT p, const REAL *FO_RESTRICT g, REAL *FO_RESTRICT m, \
+                   REAL *FO_RESTRICT v, ptrdiff_t n_coef, ptrdiff_t n, REAL c2,         \
+                   const fo_coef *c)                                                    \
+{                                                                                       \
+    const REAL clip = (REAL)c->clip;                                                    \
+    const REAL b1 = (REAL)c->beta1, b1c = (REAL)(1.0 - c->beta1);                       \
+    const REAL b2 = (REAL)c->beta2, b2c = (REAL)(1.0 - c->beta2);                       \
+    const REAL step = (REAL)(c->lr * c->bc2_sqrt / c->bc1), eps = (REAL)c->eps;         \
+    double s = 0.0;                                                                     \
+    ptrdiff_t start, end, i;                                                            \
+    for (start = 0; start < n; start = end) {                                           \
+        /* blocks of coefficients, then of intercepts (unpenalised) */                 \
+        const REAL pen = start < n_coef ? c2 : (REAL)0;                                 \
+        REAL bs = 0;                                                                    \
+        end = start + FO_MLP_BLOCK;                                                     \
+        if (start < n_coef && end > n_coef) end = n_coef;                               \
+        if (end > n) end = n;                                                           \
+        FO_MLP_SIMD_REDUCE(bs)                                                          \
+        for (i = start; i < end; i++) {                                                 \
+            REAL w = p[i];                                                              \
+            REAL gi = g[i] + pen * w;                                                   \
+            REAL mi, vi;                                                                \
+            bs += w * w;                                                                \
+            gi = gi > clip ? clip : gi;                                                 \
+            gi = gi < -clip ? -clip : gi;                                               \
+            mi = b1 * m[i] + b1c * gi;                                                  \
+            vi = b2 * v[i] + b2c * gi * gi;                                             \
+            m[i] = mi;                                                                  \
+            v[i] = vi;                                                                  \
+            p[i] = w - step * mi / (SQRT(vi) + eps);                                    \
+        }                                                                               \
+        if (start < n_coef) s += (double)bs;                                            \
+    }                                                                                   \
+    return s;                                                                           \
+}
+
+FO_MLP_SK_ADAM_L2(fo_mlp_sk_adam_l2_f32, float, sqrtf)
+FO_MLP_SK_ADAM_L2(fo_mlp_sk_adam_l2_f64, double, sqrt)
+
+#undef FO_MLP_SK_ADAM_L2
 
 #endif

@@ -20,7 +20,9 @@ float32/float64 with ``floating``):
 * ``_output_loss_delta`` -- output activation (stable softmax, logistic,
   exp, identity), weighted loss and output delta ``(p - y) w`` in one pass.
 * ``_forward`` / ``_backward`` -- one minibatch; ``_penalty`` -- the
-  weight penalty, one vectorised pass (``csrc/fo_mlp_kernels.h``).
+  weight penalty, one vectorised pass (``csrc/fo_mlp_kernels.h``);
+  ``_penalty_step`` -- penalty and optimizer step, fused into one pass for
+  scikit-learn's Adam (the default fit).
 * ``_epoch`` -- the whole epoch (shuffle, gather, forward, backward,
   penalty, optimizer step, loss accumulation) in one call without the GIL
   and without allocation; ``_loss_grad`` -- full-batch loss and gradient for
@@ -38,7 +40,8 @@ cimport numpy as cnp
 from cython cimport floating
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport sgemm, dgemm
-from fastopt.optim._rules cimport RuleConfig, RuleState, rule_step
+from fastopt.optim._rules cimport (RULE_SK_ADAM, RuleConfig, RuleState, fo_coef, rule_begin,
+                                   rule_step)
 from fastopt.optim._state cimport OptimizerState
 
 cnp.import_array()
@@ -68,6 +71,10 @@ cdef extern from "fo_mlp_kernels.h" nogil:
                             double* sumsq, double* sumabs)
     void fo_mlp_penalty_f64(const double* p, double* g, Py_ssize_t n, double c2, double c1,
                             double* sumsq, double* sumabs)
+    double fo_mlp_sk_adam_l2_f32(float* p, const float* g, float* m, float* v,
+                                 Py_ssize_t n_coef, Py_ssize_t n, float c2, const fo_coef* c)
+    double fo_mlp_sk_adam_l2_f64(double* p, const double* g, double* m, double* v,
+                                 Py_ssize_t n_coef, Py_ssize_t n, double c2, const fo_coef* c)
 
 cpdef enum Activation:
     ACT_IDENTITY = 0
@@ -461,6 +468,32 @@ cdef double _penalty(const Net* net, const floating* params, floating* grads,
     return 0.5 * net.l2 * sumsq + net.l1 * sumabs
 
 
+cdef double _penalty_step(const Net* net, RuleConfig* cfg, RuleState* st, floating* params,
+                         floating* grads, floating* s0, floating* s1, floating* s2,
+                         floating scale, int n_threads) noexcept nogil:
+    """Add the penalty gradient, take one optimizer step; return the penalty.
+
+    scikit-learn's Adam with an L2 (or no) penalty and no global-norm
+    clipping -- the default fit -- runs as one fused pass over the
+    parameters (``fo_mlp_sk_adam_l2``); any other rule adds the penalty
+    gradient first and then steps.
+    """
+    cdef fo_coef c
+    cdef double penalty, sumsq
+    if cfg.kind != RULE_SK_ADAM or cfg.clip_norm > 0.0 or net.l1 != 0.0:
+        penalty = _penalty(net, params, grads, scale)
+        rule_step(cfg, st, params, grads, s0, s1, s2, net.n_params, n_threads)
+        return penalty
+    c = rule_begin(cfg, st, 0.0)
+    if floating is float:
+        sumsq = fo_mlp_sk_adam_l2_f32(params, grads, s0, s1, net.n_coef, net.n_params,
+                                      <float> (scale * net.l2), &c)
+    else:
+        sumsq = fo_mlp_sk_adam_l2_f64(params, grads, s0, s1, net.n_coef, net.n_params,
+                                      scale * net.l2, &c)
+    return 0.5 * net.l2 * sumsq
+
+
 cdef double _weight_sum(const floating* sw, Py_ssize_t m) noexcept nogil:
     """Sum of the sample weights (``m`` when unweighted)."""
     cdef Py_ssize_t i
@@ -495,12 +528,11 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
         batch_loss = _output_loss_delta(net.out, <floating*> net.act[net.n_w],
                                         <const floating*> net.y, swb, m, n_out)
         _backward(net, inp, order + start, m, params, grads, scale, False)
-        batch_loss += _penalty(net, params, grads, scale)
+        batch_loss += _penalty_step(net, cfg, st, params, grads, s0, s1, s2, scale, n_threads)
         batch_loss /= sw_sum
         if not isfinite(batch_loss):
             return batch_loss
         total += batch_loss * m
-        rule_step(cfg, st, params, grads, s0, s1, s2, net.n_params, n_threads)
     return total / n
 
 
