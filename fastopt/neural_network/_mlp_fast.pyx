@@ -75,6 +75,10 @@ cdef extern from "fo_mlp_kernels.h" nogil:
                                  Py_ssize_t n_coef, Py_ssize_t n, float c2, const fo_coef* c)
     double fo_mlp_sk_adam_l2_f64(double* p, const double* g, double* m, double* v,
                                  Py_ssize_t n_coef, Py_ssize_t n, double c2, const fo_coef* c)
+    void fo_mlp_bias_grad_f32(const float* d, Py_ssize_t m, Py_ssize_t h, float scale,
+                              float* gb)
+    void fo_mlp_bias_grad_f64(const double* d, Py_ssize_t m, Py_ssize_t h, double scale,
+                              double* gb)
 
 cpdef enum Activation:
     ACT_IDENTITY = 0
@@ -426,7 +430,7 @@ cdef void _backward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize
     ``grads`` when ``accumulate`` (L-BFGS row chunks), overwritten otherwise.
     """
     cdef int l
-    cdef Py_ssize_t i, j, fan_in, fan_out
+    cdef Py_ssize_t fan_in, fan_out
     cdef floating* D = <floating*> net.act[net.n_w]
     cdef floating* prev
     cdef floating* gb
@@ -437,9 +441,10 @@ cdef void _backward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize
         gb = grads + net.b_off[l]
         if not accumulate:
             memset(gb, 0, fan_out * sizeof(floating))
-        for i in range(m):
-            for j in range(fan_out):
-                gb[j] += scale * D[i * fan_out + j]
+        if floating is float:
+            fo_mlp_bias_grad_f32(D, m, fan_out, scale, gb)
+        else:
+            fo_mlp_bias_grad_f64(D, m, fan_out, scale, gb)
         if l == 0:
             _first_layer_grad(net, inp, rows, m, D, scale, accumulate, grads + net.w_off[0])
             break
