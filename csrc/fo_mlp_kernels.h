@@ -25,6 +25,8 @@
  * loop it replaces, so results are unchanged). With restrict pointers and
  * the AVX2 clone every row is a vector add, where the loop compiled inside
  * the Cython module (baseline ISA, possible aliasing) stayed scalar.
+ * fo_mlp_bias_relu (Z = max(Z + b, 0) row-wise) and fo_mlp_relu_delta
+ * (D = A > 0 ? D : 0) are the ReLU passes, vectorised the same way.
  */
 #ifndef FO_MLP_KERNELS_H
 #define FO_MLP_KERNELS_H
@@ -138,5 +140,29 @@ FO_MLP_BIAS_GRAD(fo_mlp_bias_grad_f32, float)
 FO_MLP_BIAS_GRAD(fo_mlp_bias_grad_f64, double)
 
 #undef FO_MLP_BIAS_GRAD
+
+#define FO_MLP_RELU(BIAS_RELU, RELU_DELTA, REAL)                                        \
+FO_MULTIVERSION                                                                         \
+static void BIAS_RELU(REAL *FO_RESTRICT z, const REAL *FO_RESTRICT b, ptrdiff_t m,      \
+                      ptrdiff_t h)                                                      \
+{                                                                                       \
+    ptrdiff_t i, j;                                                                     \
+    for (i = 0; i < m; i++)                                                             \
+        for (j = 0; j < h; j++) {                                                       \
+            REAL v = z[i * h + j] + b[j];                                               \
+            z[i * h + j] = v > 0 ? v : 0;                                               \
+        }                                                                               \
+}                                                                                       \
+FO_MULTIVERSION                                                                         \
+static void RELU_DELTA(REAL *FO_RESTRICT d, const REAL *FO_RESTRICT a, ptrdiff_t n)     \
+{                                                                                       \
+    ptrdiff_t i;                                                                        \
+    for (i = 0; i < n; i++) d[i] = a[i] > 0 ? d[i] : 0;                                 \
+}
+
+FO_MLP_RELU(fo_mlp_bias_relu_f32, fo_mlp_relu_delta_f32, float)
+FO_MLP_RELU(fo_mlp_bias_relu_f64, fo_mlp_relu_delta_f64, double)
+
+#undef FO_MLP_RELU
 
 #endif
