@@ -20,7 +20,9 @@ float32/float64 with ``floating``):
 * ``_output_loss_delta`` -- output activation (stable softmax, logistic,
   exp, identity), weighted loss and output delta ``(p - y) w`` in one pass.
 * ``_forward`` / ``_backward`` -- one minibatch; ``_penalty`` -- the
-  weight penalty, one vectorised pass (``csrc/fo_mlp_kernels.h``).
+  weight penalty, one vectorised pass (``csrc/fo_mlp_kernels.h``);
+  ``_penalty_step`` -- penalty and optimizer step, fused into one pass for
+  scikit-learn's Adam (the default fit).
 * ``_epoch`` -- the whole epoch (shuffle, gather, forward, backward,
   penalty, optimizer step, loss accumulation) in one call without the GIL
   and without allocation; ``_loss_grad`` -- full-batch loss and gradient for
@@ -38,7 +40,8 @@ cimport numpy as cnp
 from cython cimport floating
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport sgemm, dgemm
-from fastopt.optim._rules cimport RuleConfig, RuleState, rule_step
+from fastopt.optim._rules cimport (RULE_SK_ADAM, RuleConfig, RuleState, fo_coef, rule_begin,
+                                   rule_step)
 from fastopt.optim._state cimport OptimizerState
 
 cnp.import_array()
@@ -68,6 +71,18 @@ cdef extern from "fo_mlp_kernels.h" nogil:
                             double* sumsq, double* sumabs)
     void fo_mlp_penalty_f64(const double* p, double* g, Py_ssize_t n, double c2, double c1,
                             double* sumsq, double* sumabs)
+    double fo_mlp_sk_adam_l2_f32(float* p, const float* g, float* m, float* v,
+                                 Py_ssize_t n_coef, Py_ssize_t n, float c2, const fo_coef* c)
+    double fo_mlp_sk_adam_l2_f64(double* p, const double* g, double* m, double* v,
+                                 Py_ssize_t n_coef, Py_ssize_t n, double c2, const fo_coef* c)
+    void fo_mlp_bias_grad_f32(const float* d, Py_ssize_t m, Py_ssize_t h, float scale,
+                              float* gb)
+    void fo_mlp_bias_grad_f64(const double* d, Py_ssize_t m, Py_ssize_t h, double scale,
+                              double* gb)
+    void fo_mlp_bias_relu_f32(float* z, const float* b, Py_ssize_t m, Py_ssize_t h)
+    void fo_mlp_bias_relu_f64(double* z, const double* b, Py_ssize_t m, Py_ssize_t h)
+    void fo_mlp_relu_delta_f32(float* d, const float* a, Py_ssize_t n)
+    void fo_mlp_relu_delta_f64(double* d, const double* a, Py_ssize_t n)
 
 cpdef enum Activation:
     ACT_IDENTITY = 0
@@ -254,23 +269,26 @@ cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t 
                            fo_rng* rng) noexcept nogil:
     """``Z = act(Z + b)``, then inverted dropout with rate ``drop`` if ``mask``.
 
-    One loop per activation so that each inner loop vectorises.
+    One loop per activation so that each inner loop vectorises; ReLU (the
+    default) runs as a C kernel with an AVX2 clone.
     """
     cdef Py_ssize_t i, j
     cdef floating* z
-    cdef floating v, keep_scale = <floating> (1.0 / (1.0 - drop))
-    for i in range(m):
-        z = Z + i * h
-        if kind == ACT_RELU:
-            for j in range(h):
-                v = z[j] + b[j]
-                z[j] = v if v > 0 else 0
-        elif kind == ACT_IDENTITY:
-            for j in range(h):
-                z[j] += b[j]
+    cdef floating keep_scale = <floating> (1.0 / (1.0 - drop))
+    if kind == ACT_RELU:
+        if floating is float:
+            fo_mlp_bias_relu_f32(Z, b, m, h)
         else:
-            for j in range(h):
-                z[j] = _activate(kind, z[j] + b[j])
+            fo_mlp_bias_relu_f64(Z, b, m, h)
+    else:
+        for i in range(m):
+            z = Z + i * h
+            if kind == ACT_IDENTITY:
+                for j in range(h):
+                    z[j] += b[j]
+            else:
+                for j in range(h):
+                    z[j] = _activate(kind, z[j] + b[j])
     if mask == NULL:
         return
     for i in range(m * h):
@@ -289,8 +307,10 @@ cdef void _delta_derivative(int kind, floating* D, const floating* A, const floa
             else:
                 D[i] *= mask[i] * _derivative(kind, A[i] / mask[i])
     elif kind == ACT_RELU:
-        for i in range(n):
-            D[i] = D[i] if A[i] > 0 else 0
+        if floating is float:
+            fo_mlp_relu_delta_f32(D, A, n)
+        else:
+            fo_mlp_relu_delta_f64(D, A, n)
     elif kind == ACT_TANH:
         for i in range(n):
             D[i] *= 1 - A[i] * A[i]
@@ -419,7 +439,7 @@ cdef void _backward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize
     ``grads`` when ``accumulate`` (L-BFGS row chunks), overwritten otherwise.
     """
     cdef int l
-    cdef Py_ssize_t i, j, fan_in, fan_out
+    cdef Py_ssize_t fan_in, fan_out
     cdef floating* D = <floating*> net.act[net.n_w]
     cdef floating* prev
     cdef floating* gb
@@ -430,9 +450,10 @@ cdef void _backward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize
         gb = grads + net.b_off[l]
         if not accumulate:
             memset(gb, 0, fan_out * sizeof(floating))
-        for i in range(m):
-            for j in range(fan_out):
-                gb[j] += scale * D[i * fan_out + j]
+        if floating is float:
+            fo_mlp_bias_grad_f32(D, m, fan_out, scale, gb)
+        else:
+            fo_mlp_bias_grad_f64(D, m, fan_out, scale, gb)
         if l == 0:
             _first_layer_grad(net, inp, rows, m, D, scale, accumulate, grads + net.w_off[0])
             break
@@ -459,6 +480,32 @@ cdef double _penalty(const Net* net, const floating* params, floating* grads,
         fo_mlp_penalty_f64(params, grads, net.n_coef, scale * net.l2, scale * net.l1,
                            &sumsq, &sumabs)
     return 0.5 * net.l2 * sumsq + net.l1 * sumabs
+
+
+cdef double _penalty_step(const Net* net, RuleConfig* cfg, RuleState* st, floating* params,
+                         floating* grads, floating* s0, floating* s1, floating* s2,
+                         floating scale, int n_threads) noexcept nogil:
+    """Add the penalty gradient, take one optimizer step; return the penalty.
+
+    scikit-learn's Adam with an L2 (or no) penalty and no global-norm
+    clipping -- the default fit -- runs as one fused pass over the
+    parameters (``fo_mlp_sk_adam_l2``); any other rule adds the penalty
+    gradient first and then steps.
+    """
+    cdef fo_coef c
+    cdef double penalty, sumsq
+    if cfg.kind != RULE_SK_ADAM or cfg.clip_norm > 0.0 or net.l1 != 0.0:
+        penalty = _penalty(net, params, grads, scale)
+        rule_step(cfg, st, params, grads, s0, s1, s2, net.n_params, n_threads)
+        return penalty
+    c = rule_begin(cfg, st, 0.0)
+    if floating is float:
+        sumsq = fo_mlp_sk_adam_l2_f32(params, grads, s0, s1, net.n_coef, net.n_params,
+                                      <float> (scale * net.l2), &c)
+    else:
+        sumsq = fo_mlp_sk_adam_l2_f64(params, grads, s0, s1, net.n_coef, net.n_params,
+                                      scale * net.l2, &c)
+    return 0.5 * net.l2 * sumsq
 
 
 cdef double _weight_sum(const floating* sw, Py_ssize_t m) noexcept nogil:
@@ -495,12 +542,11 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
         batch_loss = _output_loss_delta(net.out, <floating*> net.act[net.n_w],
                                         <const floating*> net.y, swb, m, n_out)
         _backward(net, inp, order + start, m, params, grads, scale, False)
-        batch_loss += _penalty(net, params, grads, scale)
+        batch_loss += _penalty_step(net, cfg, st, params, grads, s0, s1, s2, scale, n_threads)
         batch_loss /= sw_sum
         if not isfinite(batch_loss):
             return batch_loss
         total += batch_loss * m
-        rule_step(cfg, st, params, grads, s0, s1, s2, net.n_params, n_threads)
     return total / n
 
 
