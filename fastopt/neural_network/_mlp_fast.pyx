@@ -43,6 +43,9 @@ from scipy.linalg.cython_blas cimport sgemm, dgemm
 from fastopt.optim._rules cimport (RULE_SK_ADAM, RuleConfig, RuleState, fo_coef, rule_begin,
                                    rule_step)
 from fastopt.optim._state cimport OptimizerState
+from fastopt._interrupt cimport (
+    fo_interrupt_clock, fo_interrupt_pending, fo_interrupt_start, raise_pending_error,
+)
 
 cnp.import_array()
 
@@ -523,16 +526,25 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
                    Py_ssize_t* order, Py_ssize_t n, Py_ssize_t batch_size, bint shuffle,
                    fo_rng* shuffle_rng, fo_rng* dropout_rng, floating* params,
                    floating* grads, RuleConfig* cfg, RuleState* st, floating* s0,
-                   floating* s1, floating* s2, int n_threads) noexcept nogil:
-    """One pass over the data; returns scikit-learn's epoch loss (NaN if diverged)."""
+                   floating* s1, floating* s2, int n_threads, bint* interrupted) noexcept nogil:
+    """One pass over the data; returns scikit-learn's epoch loss (NaN if diverged).
+
+    Between minibatches, pending Python signals are handled every 20 ms; when
+    one raises, ``interrupted[0]`` is set and the pass stops.
+    """
     cdef Py_ssize_t b, start, m, n_out = net.units[net.n_w]
+    cdef fo_interrupt_clock clock
     cdef Py_ssize_t n_batches = (n + batch_size - 1) // batch_size
     cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
     cdef double sw_sum, batch_loss, total = 0.0
     cdef floating scale
     if shuffle:
         fo_rng_shuffle(shuffle_rng, order, n)
+    fo_interrupt_start(&clock)
     for b in range(n_batches):
+        if fo_interrupt_pending(&clock):
+            interrupted[0] = True
+            return 0.0
         start = b * batch_size
         m = min(batch_size, n - start)
         _gather(net, inp, Y, sw, order + start, m, n_out)
@@ -722,6 +734,7 @@ cdef class MLPCore:
         # with BLAS threads alone), and threading is left to BLAS.
         cdef int n_threads = 1
         cdef double loss
+        cdef bint interrupted = False
         if state.dtype != self.dtype or state.shapes != ((self.n_params,),):
             raise ValueError("the optimizer state does not match the parameters")
         if batch_size < 1 or batch_size > self.net.cap or len(order) != n:
@@ -735,12 +748,16 @@ cdef class MLPCore:
                 loss = _epoch(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
                               shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
                               <float*> g, &state.cfg, &state.st,
-                              <float*> s0, <float*> s1, <float*> s2, n_threads)
+                              <float*> s0, <float*> s1, <float*> s2, n_threads,
+                              &interrupted)
             else:
                 loss = _epoch(&self.net, &inp, <double*> y, <double*> w, o, n, batch_size,
                               shuffle, &self.shuffle_rng, &self.dropout_rng, <double*> p,
                               <double*> g, &state.cfg, &state.st,
-                              <double*> s0, <double*> s1, <double*> s2, n_threads)
+                              <double*> s0, <double*> s1, <double*> s2, n_threads,
+                              &interrupted)
+        if interrupted:
+            raise_pending_error()
         return loss
 
     def loss_grad(self, params, grads, X, Y, sample_weight):
