@@ -45,6 +45,7 @@ __all__ = ["SGDClassifier", "SGDRegressor"]
 _EXTRA_CONSTRAINTS = {
     "solver": [StrOptions(set(STRING_SOLVERS)), Optimizer],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "progress": ["boolean"],
 }
 
 _SOLVER_DOC = """
@@ -73,6 +74,9 @@ _SOLVER_DOC = """
     batch_size : int, default=1
         Samples per update. 1 with ``solver='sgd'`` is scikit-learn's
         per-sample algorithm.
+    progress : bool, default=False
+        Show a tqdm progress bar (one step per epoch, with the number of
+        problems still training); needs tqdm installed.
 """
 
 class _KeepModelOnError:
@@ -147,6 +151,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
         average=False,
         solver="sgd",
         batch_size=1,
+        progress=False,
     ):
         super().__init__(
             loss=loss, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
@@ -157,6 +162,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
             n_iter_no_change=n_iter_no_change, warm_start=warm_start, average=average)
         self.solver = solver
         self.batch_size = batch_size
+        self.progress = progress
 
     def _fit(self, *args, **kwargs):
         self._solver_state = None
@@ -262,6 +268,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         solver="sgd",
         batch_size=1,
         multi_class="ovr",
+        progress=False,
     ):
         super().__init__(
             loss=loss, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
@@ -273,6 +280,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
             warm_start=warm_start, average=average)
         self.solver = solver
         self.batch_size = batch_size
+        self.progress = progress
         self.multi_class = multi_class
 
     def _more_validate_params(self, for_partial_fit=False):

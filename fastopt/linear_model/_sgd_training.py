@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
+from fastopt._progress import epoch_progress
 from fastopt.linear_model import _sgd_fast
 from fastopt.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
@@ -99,51 +100,53 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
     no_improvement = np.zeros(n_problems, dtype=int)
     n_iter = np.zeros(n_problems, dtype=int)
     active = list(range(n_problems))
-    for epoch in range(max_iter):
-        if not active:
-            break
-        if est.verbose > 0:
-            print(f"-- Epoch {epoch + 1}")
-        try:
-            objectives = engine.epoch(active)
-        except FloatingPointError:
-            raise ValueError(
-                f"Floating-point under-/overflow occurred at epoch #{epoch + 1}. Scaling "
-                "input data with StandardScaler or MinMaxScaler might help, or a lower "
-                "learning rate (eta0, or the solver's lr)."
-            ) from None
-        still_active = []
-        for a, k in enumerate(active):
-            n_iter[k] = epoch + 1
-            if est.early_stopping:
-                coef, intercept = coef_of(k)
-                score = score_cbs[k](coef, intercept)
-                if tol > -np.inf and score < best_score[k] + tol:
-                    no_improvement[k] += 1
-                else:
-                    no_improvement[k] = 0
-                best_score[k] = max(best_score[k], score)
-                message = f"Validation score: {score:f}"
-            else:
-                objective = objectives[a] / train_count
-                if tol > -np.inf and objective > best_objective[k] - tol:
-                    no_improvement[k] += 1
-                else:
-                    no_improvement[k] = 0
-                best_objective[k] = min(best_objective[k], objective)
-                message = f"Objective: {objective:f}"
+    with epoch_progress(getattr(est, "progress", False), max_iter, type(est).__name__) as bar:
+        for epoch in range(max_iter):
+            if not active:
+                break
             if est.verbose > 0:
-                print(f"Problem {k}: {message}")
-            if no_improvement[k] >= est.n_iter_no_change:
-                if est.learning_rate == "adaptive" and eta_of(k) > 1e-6:
-                    divide_eta(k, 5.0)
-                    no_improvement[k] = 0
+                print(f"-- Epoch {epoch + 1}")
+            try:
+                objectives = engine.epoch(active)
+            except FloatingPointError:
+                raise ValueError(
+                    f"Floating-point under-/overflow occurred at epoch #{epoch + 1}. Scaling "
+                    "input data with StandardScaler or MinMaxScaler might help, or a lower "
+                    "learning rate (eta0, or the solver's lr)."
+                ) from None
+            still_active = []
+            for a, k in enumerate(active):
+                n_iter[k] = epoch + 1
+                if est.early_stopping:
+                    coef, intercept = coef_of(k)
+                    score = score_cbs[k](coef, intercept)
+                    if tol > -np.inf and score < best_score[k] + tol:
+                        no_improvement[k] += 1
+                    else:
+                        no_improvement[k] = 0
+                    best_score[k] = max(best_score[k], score)
+                    message = f"Validation score: {score:f}"
                 else:
-                    if est.verbose > 0:
-                        print(f"Convergence after {epoch + 1} epochs")
-                    continue
-            still_active.append(k)
-        active = still_active
+                    objective = objectives[a] / train_count
+                    if tol > -np.inf and objective > best_objective[k] - tol:
+                        no_improvement[k] += 1
+                    else:
+                        no_improvement[k] = 0
+                    best_objective[k] = min(best_objective[k], objective)
+                    message = f"Objective: {objective:f}"
+                if est.verbose > 0:
+                    print(f"Problem {k}: {message}")
+                if no_improvement[k] >= est.n_iter_no_change:
+                    if est.learning_rate == "adaptive" and eta_of(k) > 1e-6:
+                        divide_eta(k, 5.0)
+                        no_improvement[k] = 0
+                    else:
+                        if est.verbose > 0:
+                            print(f"Convergence after {epoch + 1} epochs")
+                        continue
+                still_active.append(k)
+            active = still_active
+            bar.update(active_problems=len(active))
     return n_iter
 
 

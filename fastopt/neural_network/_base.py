@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from fastopt._progress import epoch_progress
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
 from fastopt.neural_network._mlp_fast import MLPCore, get_learning_rate, set_learning_rate
 from fastopt.neural_network._solvers import STRING_SOLVERS, make_optimizer
@@ -99,6 +100,7 @@ class BaseMLP(BaseEstimator):
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
         "clip_value": [Interval(Real, 0, None, closed="neither"), None],
         "weight_init": [StrOptions(set(WEIGHT_INITS))],
+        "progress": ["boolean"],
     }
 
     # ------------------------------------------------------------ helpers
@@ -331,45 +333,47 @@ class BaseMLP(BaseEstimator):
         is_sgd = self.solver == "sgd"
 
         n_iter, t = 0, fit["t_"]
-        for _ in range(self.max_iter):
-            loss = core.epoch(params, grads, state, X_train, Y_train, sw_train, order,
-                              batch_size, self.shuffle)
-            if not np.isfinite(loss):
-                raise ValueError(_DIVERGED)
-            n_iter += 1
-            t += n_samples
-            loss_curve.append(loss)
-            if self.verbose:
-                print(f"Iteration {n_iter}, loss = {loss:.8f}")
-            if early_stopping:
-                y_pred = self._decode(val_core.predict(params, X_val), binarizer)
-                score = self._score_function(y_val, y_pred, sw_val)
-                val_scores.append(score)
+        with epoch_progress(self.progress, self.max_iter, type(self).__name__) as bar:
+            for _ in range(self.max_iter):
+                loss = core.epoch(params, grads, state, X_train, Y_train, sw_train, order,
+                                  batch_size, self.shuffle)
+                if not np.isfinite(loss):
+                    raise ValueError(_DIVERGED)
+                n_iter += 1
+                t += n_samples
+                loss_curve.append(loss)
+                bar.update(loss=f"{loss:.4g}")
                 if self.verbose:
-                    print(f"Validation score: {score:f}")
-                no_improvement = no_improvement + 1 if score < best_val + self.tol else 0
-                if score > best_val:
-                    best_val = score
-                    best_params[:] = params
-            else:
-                no_improvement = no_improvement + 1 if loss > best_loss - self.tol else 0
-                best_loss = min(best_loss, loss)
-            if is_sgd and self.learning_rate == "invscaling":
-                set_learning_rate(state, self.learning_rate_init / (t + 1) ** self.power_t)
-            if no_improvement > self.n_iter_no_change:
-                if is_sgd and self.learning_rate == "adaptive" and (
-                        get_learning_rate(state) > 1e-6):
-                    set_learning_rate(state, get_learning_rate(state) / 5.0)
-                    no_improvement = 0
+                    print(f"Iteration {n_iter}, loss = {loss:.8f}")
+                if early_stopping:
+                    y_pred = self._decode(val_core.predict(params, X_val), binarizer)
+                    score = self._score_function(y_val, y_pred, sw_val)
+                    val_scores.append(score)
                     if self.verbose:
-                        print(f"Setting learning rate to {get_learning_rate(state):f}")
+                        print(f"Validation score: {score:f}")
+                    no_improvement = no_improvement + 1 if score < best_val + self.tol else 0
+                    if score > best_val:
+                        best_val = score
+                        best_params[:] = params
                 else:
-                    if self.verbose:
-                        print("Stopping: no improvement of more than tol="
-                              f"{self.tol} for {self.n_iter_no_change} consecutive epochs.")
+                    no_improvement = no_improvement + 1 if loss > best_loss - self.tol else 0
+                    best_loss = min(best_loss, loss)
+                if is_sgd and self.learning_rate == "invscaling":
+                    set_learning_rate(state, self.learning_rate_init / (t + 1) ** self.power_t)
+                if no_improvement > self.n_iter_no_change:
+                    if is_sgd and self.learning_rate == "adaptive" and (
+                            get_learning_rate(state) > 1e-6):
+                        set_learning_rate(state, get_learning_rate(state) / 5.0)
+                        no_improvement = 0
+                        if self.verbose:
+                            print(f"Setting learning rate to {get_learning_rate(state):f}")
+                    else:
+                        if self.verbose:
+                            print("Stopping: no improvement of more than tol="
+                                  f"{self.tol} for {self.n_iter_no_change} consecutive epochs.")
+                        break
+                if incremental:
                     break
-            if incremental:
-                break
             if n_iter == self.max_iter:
                 warnings.warn(
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "

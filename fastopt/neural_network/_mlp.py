@@ -97,6 +97,9 @@ default='constant'
     weight_init : {'glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal'}, \
 default='glorot_uniform'
         Weight initialisation; 'glorot_uniform' is scikit-learn's, draw for draw.
+    progress : bool, default=False
+        Show a tqdm progress bar (one step per epoch, with the loss) during
+        stochastic fits; needs tqdm installed.
 """
 
 _ATTRIBUTES_DOC = """
@@ -171,7 +174,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
-                 weight_init="glorot_uniform", class_weight=None):
+                 weight_init="glorot_uniform", class_weight=None, progress=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -202,6 +205,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.clip_value = clip_value
         self.weight_init = weight_init
         self.class_weight = class_weight
+        self.progress = progress
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -378,7 +382,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
-                 weight_init="glorot_uniform"):
+                 weight_init="glorot_uniform", progress=False):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -409,6 +413,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.clip_norm = clip_norm
         self.clip_value = clip_value
         self.weight_init = weight_init
+        self.progress = progress
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
