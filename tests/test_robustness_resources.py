@@ -159,24 +159,33 @@ _INTERRUPT_CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("kind,n", [("sgd", 200_000), ("sgd-minibatch", 200_000),
-                                    ("mlp", 100_000)])
-def test_sigint_interrupts_a_long_fit_and_keeps_the_previous_model(kind, n, capsys):
+def _interrupt_child(code, args, timeout):
+    """Run ``code`` in a child, SIGINT it ~1 s after it prints 'ready'.
+
+    Returns (exit code, stdout, stderr, time the signal was sent).
+    """
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPT_CHILD, kind, str(n)],
+    proc = subprocess.Popen([sys.executable, "-c", code, *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
         time.sleep(1.0)
         sent = time.time()
         os.kill(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=timeout)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 3, f"exit {proc.returncode}; stderr: {err[-2000:]}"
+    return proc.returncode, out, err, sent
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("kind,n", [("sgd", 200_000), ("sgd-minibatch", 200_000),
+                                    ("mlp", 100_000)])
+def test_sigint_interrupts_a_long_fit_and_keeps_the_previous_model(kind, n, capsys):
+    returncode, out, err, sent = _interrupt_child(_INTERRUPT_CHILD, [kind, str(n)], 30)
+    assert returncode == 3, f"exit {returncode}; stderr: {err[-2000:]}"
     report = json.loads(out.strip().splitlines()[-1])
     assert report["model_intact"], "the interrupted fit modified the fitted model"
     latency = report["caught"] - sent
@@ -215,19 +224,8 @@ def test_sigint_interrupts_inside_an_epoch_not_at_its_end(kind):
     # Each epoch here is many seconds of compiled work (about 1 TFLOP for the
     # network, 400k Adam steps over 40k parameters for the classifier): the
     # interrupt must arrive before the first epoch reports its loss.
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", _MID_EPOCH_CHILD, kind],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
-        time.sleep(1.0)
-        os.kill(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 3, f"exit {proc.returncode}; stderr: {err[-2000:]}"
+    returncode, out, err, _ = _interrupt_child(_MID_EPOCH_CHILD, [kind], 60)
+    assert returncode == 3, f"exit {returncode}; stderr: {err[-2000:]}"
     assert out.strip().splitlines()[-1] == "interrupted"
     finished_epochs = [line for line in out.splitlines()
                        if line.startswith("Iteration") or "Objective" in line]
