@@ -137,13 +137,13 @@ class _Probe:
 
 X_G, YR_G, YC_G = _data(150_000, 50)
 GIL_CASES = {
-    "sgd-plain-ovr": ("PlainSGD", lambda: SGDClassifier(max_iter=8, tol=None, n_jobs=1,
+    "sgd-plain-ovr": ("PlainSGD", lambda: SGDClassifier(max_iter=50, tol=None, n_jobs=1,
                                                         random_state=0), YC_G),
     "sgd-minibatch": ("MinibatchSGD", lambda: SGDRegressor(solver="adam", batch_size=4,
-                                                           max_iter=2, tol=None,
+                                                           max_iter=4, tol=None,
                                                            random_state=0), YR_G),
     "mlp": ("MLPCore", lambda: MLPClassifier(hidden_layer_sizes=(64,), batch_size=32,
-                                             max_iter=2, random_state=0), YC_G),
+                                             max_iter=4, random_state=0), YC_G),
 }
 
 
