@@ -31,7 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
 
 import fastopt
-from fastopt.linear_model import _sgd_fast
+from fastopt._openmp import max_threads
 
 
 def _dense(task, n, d, n_classes=2, seed=0):
@@ -144,7 +144,7 @@ def main():
     if args.quick:
         n, repeats, epochs = 40_000, 1, 3
     blas = {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
-    print(f"fastopt {fastopt.__version__}: OpenMP threads {_sgd_fast.max_threads()} "
+    print(f"fastopt {fastopt.__version__}: OpenMP threads {max_threads()} "
           f"(8-class one-vs-rest: class groups per thread, sklearn n_jobs=None: one "
           f"thread; binary and regression fits single-threaded on both sides), "
           f"BLAS threads {blas}, n={n}")

@@ -51,9 +51,6 @@ cdef extern from "fo_rng.h" nogil:
     void fo_rng_seed(fo_rng* r, unsigned long long seed, unsigned long long stream)
     void fo_rng_shuffle(fo_rng* r, Py_ssize_t* a, Py_ssize_t n)
 
-cdef extern from "fo_config.h" nogil:
-    int fo_omp_max_threads()
-
 cdef extern from "fo_sgd.h" nogil:
     ctypedef struct fo_sgd_config:
         int loss
@@ -108,11 +105,6 @@ LOSSES = {"hinge": 0, "perceptron": 0, "squared_hinge": 1, "modified_huber": 2,
 PENALTIES = {None: 0, "l1": 1, "l2": 2, "elasticnet": 3}
 LEARNING_RATES = {"constant": 1, "optimal": 2, "invscaling": 3, "adaptive": 4,
                   "pa1": 5, "pa2": 6}
-
-
-def max_threads():
-    """Default thread count (OpenMP, respecting threadpoolctl / OMP_NUM_THREADS)."""
-    return fo_omp_max_threads()
 
 
 def loss_value(str loss, double param, double y, double p):

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
+from fastopt._openmp import max_threads
 from fastopt._progress import epoch_progress
 from fastopt.linear_model import _sgd_fast
 from fastopt.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
@@ -74,12 +75,19 @@ def _penalty_settings(est):
     return _sgd_fast.PENALTIES[penalty], float(l1_ratio)
 
 
+def _objective_config(est, loss, alpha):
+    """Loss and penalty fields shared by both engines' configurations."""
+    penalty, l1_ratio = _penalty_settings(est)
+    return {"loss": _sgd_fast.LOSSES[loss], "loss_param": _loss_param(est, loss),
+            "penalty": penalty, "alpha": float(alpha), "l1_ratio": l1_ratio}
+
+
 def n_threads(n_jobs):
-    max_threads = _sgd_fast.max_threads()
+    available = max_threads()
     if n_jobs is None:
-        return max_threads
+        return available
     if n_jobs < 0:
-        return max(1, max_threads + 1 + n_jobs)
+        return max(1, available + 1 + n_jobs)
     return max(1, n_jobs)
 
 
@@ -157,14 +165,9 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
 
     Returns the new intercepts, average intercepts and per-problem epochs.
     """
-    penalty, l1_ratio = _penalty_settings(est)
     sparse = hasattr(X, "indptr")
     config = {
-        "loss": _sgd_fast.LOSSES[loss],
-        "loss_param": _loss_param(est, loss),
-        "penalty": penalty,
-        "alpha": float(alpha),
-        "l1_ratio": l1_ratio,
+        **_objective_config(est, loss, alpha),
         "learning_rate": _sgd_fast.LEARNING_RATES[learning_rate],
         "eta0": float(est.eta0),
         "power_t": float(est.power_t),
@@ -215,13 +218,8 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
     state = getattr(est, "_solver_state", None) if reuse_state else None
     if state is None or state.shapes != (params.shape,) or state.dtype != params.dtype:
         state = opt.init(params)
-    penalty, l1_ratio = _penalty_settings(est)
     config = {
-        "loss": _sgd_fast.LOSSES[loss],
-        "loss_param": _loss_param(est, loss),
-        "penalty": penalty,
-        "alpha": float(alpha),
-        "l1_ratio": l1_ratio,
+        **_objective_config(est, loss, alpha),
         "multinomial": bool(multinomial),
         "fit_intercept": bool(est.fit_intercept),
         "batch_size": int(est.batch_size),
@@ -234,7 +232,7 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
     seed = check_random_state(est.random_state).randint(MAX_INT)
     engine = _sgd_fast.MinibatchSGD(
         config, X, Y, sample_weight, train_idx, params, state, weight_pos, weight_neg,
-        seed, bool(est.shuffle), _sgd_fast.max_threads())
+        seed, bool(est.shuffle), max_threads())
     eta = {"value": float(est.eta0) if lr_kind else opt.lr}
 
     def divide_eta(k, factor):
