@@ -92,6 +92,8 @@ def _extensions():
                 [str(rel)],
                 include_dirs=[np.get_include(), str(CSRC.relative_to(ROOT))],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+                # an edited kernel header rebuilds the modules that include it
+                depends=[str(h.relative_to(ROOT)) for h in sorted(CSRC.glob("*.h"))],
             )
         )
     return cythonize(

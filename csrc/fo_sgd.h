@@ -243,6 +243,9 @@ static inline fo_sgd_v4d fo_sgd_vabs(fo_sgd_v4d v)
 #define FO_SGD_VECTORS 0
 #endif
 
+/* Whether fo_sgd_axpy computes the next row's dot product (dense rows, vector extensions). */
+#define FO_SGD_FUSED_DOT(ind) (FO_SGD_VECTORS && (ind) == NULL)
+
 #define FO_REAL float
 #define FO_SUFFIX _f32
 #include "fo_sgd_impl.h"

@@ -24,9 +24,18 @@ FO_SGD_INLINE FO_NAME(fo_sgd_vr) FO_NAME(fo_sgd_load)(const FO_REAL *p)
     return v;
 }
 
+/* The four lanes as doubles, element by element: GCC 12 lowers
+ * __builtin_convertvector from float lanes to two 128-bit halves through the
+ * stack (the float32 epoch ran 1.5x slower); this form is one vcvtps2pd. */
+FO_SGD_INLINE fo_sgd_v4d FO_NAME(fo_sgd_widen)(FO_NAME(fo_sgd_vr) v)
+{
+    fo_sgd_v4d d = {v[0], v[1], v[2], v[3]};
+    return d;
+}
+
 FO_SGD_INLINE fo_sgd_v4d FO_NAME(fo_sgd_wload)(const FO_REAL *p)
 {
-    return __builtin_convertvector(FO_NAME(fo_sgd_load)(p), fo_sgd_v4d);
+    return FO_NAME(fo_sgd_widen)(FO_NAME(fo_sgd_load)(p));
 }
 
 FO_SGD_INLINE double FO_NAME(fo_sgd_dense_dot)(const FO_REAL *FO_RESTRICT x, ptrdiff_t n,
@@ -47,44 +56,59 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_dense_dot)(const FO_REAL *FO_RESTRICT x, ptr
     return fo_sgd_hsum((a0 + a1) + (a2 + a3)) + t;
 }
 
-/* w[0:4] += c x[0:4]; add the new values' squares and absolute values to s2, s1. */
+/* w[0:4] += c x[0:4]; add the new values' squares and absolute values to s2,
+ * s1 and, when xn is not NULL, their products with xn[0:4] to *dot. */
 FO_SGD_INLINE void FO_NAME(fo_sgd_axpy4)(const FO_REAL *FO_RESTRICT x, FO_REAL *FO_RESTRICT w,
                                          FO_NAME(fo_sgd_vr) c, int track, fo_sgd_v4d *s2,
-                                         fo_sgd_v4d *s1)
+                                         fo_sgd_v4d *s1, const FO_REAL *FO_RESTRICT xn,
+                                         fo_sgd_v4d *dot)
 {
     FO_NAME(fo_sgd_vr) v = FO_NAME(fo_sgd_load)(w) + FO_NAME(fo_sgd_load)(x) * c;
     memcpy(w, &v, sizeof v);
+    if (xn != NULL) *dot += FO_NAME(fo_sgd_widen)(v) * FO_NAME(fo_sgd_wload)(xn);
     if (track) {
-        fo_sgd_v4d d = __builtin_convertvector(v, fo_sgd_v4d);
+        fo_sgd_v4d d = FO_NAME(fo_sgd_widen)(v);
         *s2 += d * d;
         if (track & FO_SGD_TRACK_L1) *s1 += fo_sgd_vabs(d);
     }
 }
 
-FO_SGD_INLINE void FO_NAME(fo_sgd_dense_axpy)(const FO_REAL *FO_RESTRICT x, ptrdiff_t n,
-                                              FO_REAL *FO_RESTRICT w, FO_REAL c, int track,
-                                              double *sq, double *l1)
+/* w += c x, fused with the dot product of the updated w with the next row xn
+ * (when not NULL): one pass over w per sample instead of two. The dot
+ * product's partial sums and reduction tree are fo_sgd_dense_dot's, so the
+ * result is the same as calling it after the update. */
+FO_SGD_INLINE double FO_NAME(fo_sgd_dense_axpy)(const FO_REAL *FO_RESTRICT x, ptrdiff_t n,
+                                                FO_REAL *FO_RESTRICT w, FO_REAL c, int track,
+                                                double *sq, double *l1,
+                                                const FO_REAL *FO_RESTRICT xn)
 {
     const FO_NAME(fo_sgd_vr) cv = {c, c, c, c};
     fo_sgd_v4d q0 = {0.0}, q1 = {0.0}, q2 = {0.0}, q3 = {0.0};
     fo_sgd_v4d b0 = {0.0}, b1 = {0.0}, b2 = {0.0}, b3 = {0.0};
-    double t2 = 0.0, t1 = 0.0;
+    fo_sgd_v4d a0 = {0.0}, a1 = {0.0}, a2 = {0.0}, a3 = {0.0};
+    double t2 = 0.0, t1 = 0.0, t = 0.0;
     ptrdiff_t j = 0;
     for (; j + 16 <= n; j += 16) {
-        FO_NAME(fo_sgd_axpy4)(x + j, w + j, cv, track, &q0, &b0);
-        FO_NAME(fo_sgd_axpy4)(x + j + 4, w + j + 4, cv, track, &q1, &b1);
-        FO_NAME(fo_sgd_axpy4)(x + j + 8, w + j + 8, cv, track, &q2, &b2);
-        FO_NAME(fo_sgd_axpy4)(x + j + 12, w + j + 12, cv, track, &q3, &b3);
+        FO_NAME(fo_sgd_axpy4)(x + j, w + j, cv, track, &q0, &b0, xn ? xn + j : NULL, &a0);
+        FO_NAME(fo_sgd_axpy4)(x + j + 4, w + j + 4, cv, track, &q1, &b1,
+                              xn ? xn + j + 4 : NULL, &a1);
+        FO_NAME(fo_sgd_axpy4)(x + j + 8, w + j + 8, cv, track, &q2, &b2,
+                              xn ? xn + j + 8 : NULL, &a2);
+        FO_NAME(fo_sgd_axpy4)(x + j + 12, w + j + 12, cv, track, &q3, &b3,
+                              xn ? xn + j + 12 : NULL, &a3);
     }
-    for (; j + 4 <= n; j += 4) FO_NAME(fo_sgd_axpy4)(x + j, w + j, cv, track, &q0, &b0);
+    for (; j + 4 <= n; j += 4)
+        FO_NAME(fo_sgd_axpy4)(x + j, w + j, cv, track, &q0, &b0, xn ? xn + j : NULL, &a0);
     for (; j < n; j++) {
         FO_REAL v = w[j] + x[j] * c;
         w[j] = v;
         t2 += (double)v * (double)v;
         t1 += fabs((double)v);
+        if (xn != NULL) t += (double)v * (double)xn[j];
     }
     *sq = fo_sgd_hsum((q0 + q1) + (q2 + q3)) + t2;
     *l1 = fo_sgd_hsum((b0 + b1) + (b2 + b3)) + t1;
+    return fo_sgd_hsum((a0 + a1) + (a2 + a3)) + t;
 }
 #endif
 
@@ -123,18 +147,20 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
  * Without vector extensions, the dense dot product uses FO_SGD_LANES
  * independent partial sums added in a fixed order and the norm sums of the
  * axpy run four interleaved `omp simd` reductions, so that neither is bound
- * by the add latency. */
-FO_SGD_INLINE void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
-                                        ptrdiff_t nnz, FO_REAL *FO_RESTRICT w, FO_REAL c,
-                                        int track, double *sq, double *l1)
+ * by the add latency.
+ * Dense rows with vector extensions also return <w, xn> after the update
+ * (fo_sgd_dense_axpy; FO_SGD_FUSED_DOT says when); otherwise 0. */
+FO_SGD_INLINE double FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                          ptrdiff_t nnz, FO_REAL *FO_RESTRICT w, FO_REAL c,
+                                          int track, double *sq, double *l1,
+                                          const FO_REAL *FO_RESTRICT xn)
 {
     double s2 = 0.0, s1 = 0.0;
     ptrdiff_t j;
 #if FO_SGD_VECTORS
-    if (ind == NULL) {
-        FO_NAME(fo_sgd_dense_axpy)(x, nnz, w, c, track, sq, l1);
-        return;
-    }
+    if (ind == NULL) return FO_NAME(fo_sgd_dense_axpy)(x, nnz, w, c, track, sq, l1, xn);
+#else
+    (void)xn;
 #endif
     if (ind == NULL) {
         if (track) {
@@ -181,10 +207,11 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int 
     }
     *sq = s2;
     *l1 = s1;
+    return 0.0;
 }
 
 /* Fold wscale (and the averaging scalars) into the arrays. */
-static void FO_NAME(fo_sgd_reset_wscale)(const fo_sgd_config *cfg, fo_sgd_state *st,
+FO_SGD_INLINE void FO_NAME(fo_sgd_reset_wscale)(const fo_sgd_config *cfg, fo_sgd_state *st,
                                          FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw)
 {
     ptrdiff_t j, n = cfg->n_features;
@@ -221,20 +248,28 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO
 }
 
 /* One sample of one problem (scikit-learn's per-sample update); adds the
- * sample's loss + penalty to st->objective when cfg->track_objective. */
-FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *st,
-                                        const FO_REAL *x, const int *ind, ptrdiff_t nnz,
-                                        double yi, double swi, FO_REAL *FO_RESTRICT w,
-                                        FO_REAL *FO_RESTRICT aw, FO_REAL *FO_RESTRICT q)
+ * sample's loss + penalty to st->objective when cfg->track_objective.
+ * `dot` is <w, x> (the stored w, without wscale). Returns <w, xn> after the
+ * update -- the next sample's `dot` -- or 0 when xn is NULL: on dense rows
+ * the axpy computes it in the same pass over w (FO_SGD_FUSED_DOT). */
+FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                          const FO_REAL *x, const int *ind, ptrdiff_t nnz,
+                                          double dot, const FO_REAL *xn, const int *indn,
+                                          ptrdiff_t nnzn, double yi, double swi,
+                                          FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw,
+                                          FO_REAL *FO_RESTRICT q)
 {
     const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio, param = cfg->loss_param;
     const int lr = cfg->learning_rate, loss = cfg->loss;
     const int track = cfg->track_objective;
     const int track_norms = track && cfg->penalty != FO_PENALTY_NONE
                             ? FO_SGD_TRACK_SQ | (l1_ratio > 0.0 ? FO_SGD_TRACK_L1 : 0) : 0;
-    double p, eta, update;
+    /* the L1 step changes w after the axpy: the next dot product comes after it */
+    const FO_REAL *fuse = FO_SGD_FUSED_DOT(ind) && q == NULL ? xn : NULL;
+    double p, eta, update, next = 0.0;
+    int have_next = 0;
 
-    p = FO_NAME(fo_sgd_dot)(x, ind, nnz, w) * st->wscale + st->intercept;
+    p = dot * st->wscale + st->intercept;
     eta = fo_sgd_eta(cfg, st);
     if (track) {
         st->objective += fo_sgd_loss(loss, param, yi, p);
@@ -245,7 +280,7 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
     if (lr >= FO_LR_PA1) {
         double xsq = FO_NAME(fo_sgd_sqnorm)(x, nnz);
         if (lr == FO_LR_PA1) {
-            if (xsq == 0.0) return;
+            if (xsq == 0.0) goto done;
             update = fo_sgd_loss(loss, param, yi, p) / xsq;
             update = update < cfg->eta0 ? update : cfg->eta0;
         } else {
@@ -271,8 +306,9 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
     }
     if (update != 0.0) {
         double sq, a1;
-        FO_NAME(fo_sgd_axpy)(x, ind, nnz, w, (FO_REAL)(update / st->wscale), track_norms,
-                             &sq, &a1);
+        next = FO_NAME(fo_sgd_axpy)(x, ind, nnz, w, (FO_REAL)(update / st->wscale),
+                                    track_norms, &sq, &a1, fuse);
+        have_next = fuse != NULL;
         if (track_norms) {
             st->sq_norm = sq * st->wscale * st->wscale;
             if (track_norms & FO_SGD_TRACK_L1) st->l1_norm = a1 * st->wscale;
@@ -301,6 +337,74 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *
         FO_NAME(fo_sgd_l1)(ind, nnz, w, q, st->u, st->wscale);
     }
     st->t += 1.0;
+done: /* scikit-learn skips a PA sample with x = 0 without counting it */
+    if (xn != NULL && !have_next) next = FO_NAME(fo_sgd_dot)(xn, indn, nnzn, w);
+    return next;
+}
+
+/* Row i: its values, its column indices (NULL: dense) and their number. */
+FO_SGD_INLINE const FO_REAL *FO_NAME(fo_sgd_row)(const FO_REAL *data, const int *indices,
+                                                 const int *indptr, ptrdiff_t d, ptrdiff_t i,
+                                                 const int **ind, ptrdiff_t *nnz)
+{
+    if (indices == NULL) {
+        *ind = NULL;
+        *nnz = d;
+        return data + i * d;
+    }
+    *ind = indices + indptr[i];
+    *nnz = indptr[i + 1] - indptr[i];
+    return data + indptr[i];
+}
+
+/* The loop of fo_sgd_epoch over the states st[0:n_probs] of the problems
+ * probs[0:n_probs]; dots[a] carries problem a's dot product with the current
+ * row from one step to the next. Always inlined: fo_sgd_epoch calls it with
+ * n_probs == 1 on a state in local variables (so that the compiler keeps it
+ * in registers and drops the loop over problems) and for groups. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_run)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                       double *dots, const ptrdiff_t *probs, ptrdiff_t n_probs,
+                                       const FO_REAL *data, const int *indices,
+                                       const int *indptr, ptrdiff_t n_targets,
+                                       const FO_REAL *y, const FO_REAL *sw,
+                                       const ptrdiff_t *order, ptrdiff_t n_order, FO_REAL *w,
+                                       FO_REAL *aw, FO_REAL *q)
+{
+    const ptrdiff_t d = cfg->n_features;
+    const int *ind, *indn = NULL;
+    ptrdiff_t s, a, nnz, nnzn = 0;
+    const FO_REAL *x, *xn = NULL;
+
+    if (n_order == 0) return;
+    x = FO_NAME(fo_sgd_row)(data, indices, indptr, d, order[0], &ind, &nnz);
+    for (a = 0; a < n_probs; a++) dots[a] = FO_NAME(fo_sgd_dot)(x, ind, nnz, w + probs[a] * d);
+    for (s = 0; s < n_order; s++) {
+        const ptrdiff_t i = order[s];
+        if (s + 1 < n_order)
+            xn = FO_NAME(fo_sgd_row)(data, indices, indptr, d, order[s + 1], &indn, &nnzn);
+        else
+            xn = NULL;
+        if (s + FO_SGD_AHEAD < n_order) {
+            const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
+            const int *inda;
+            ptrdiff_t nnza;
+            const FO_REAL *xa = FO_NAME(fo_sgd_row)(data, indices, indptr, d, ia, &inda, &nnza);
+            if (sw != NULL) FO_PREFETCH(sw + ia);
+            fo_sgd_prefetch((const char *)(y + ia * n_targets), n_targets * sizeof(FO_REAL));
+            fo_sgd_prefetch((const char *)xa, nnza * sizeof(FO_REAL));
+            if (inda != NULL) fo_sgd_prefetch((const char *)inda, nnza * sizeof(int));
+        }
+        for (a = 0; a < n_probs; a++) {
+            const ptrdiff_t k = probs[a];
+            dots[a] = FO_NAME(fo_sgd_step)(cfg, &st[a], x, ind, nnz, dots[a], xn, indn, nnzn,
+                                           y[i * n_targets + k], sw == NULL ? 1.0 : sw[i],
+                                           w + k * d, aw == NULL ? NULL : aw + k * d,
+                                           q == NULL ? NULL : q + k * d);
+        }
+        x = xn;
+        ind = indn;
+        nnz = nnzn;
+    }
 }
 
 /* Steps over the samples order[0:n_order] for the problems probs[0:n_probs]
@@ -321,55 +425,28 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
                                   const FO_REAL *sw, const ptrdiff_t *order,
                                   ptrdiff_t n_order, FO_REAL *w, FO_REAL *aw, FO_REAL *q)
 {
-    const ptrdiff_t d = cfg->n_features;
-    /* Work on a private copy of the group's states: neighbouring states are
+    /* A group works on a private copy of its states: neighbouring states are
      * updated by other threads every sample and would share cache lines.
-     * Without memory for the copy, work in place (same result, slower). */
-    fo_sgd_state *local = (fo_sgd_state *)malloc((size_t)n_probs * sizeof(fo_sgd_state));
-    fo_sgd_state *st = local;
-    ptrdiff_t s, a;
+     * Without memory for the copy, the problems run one after the other
+     * (same result: they are independent; each row is fetched once per problem). */
+    fo_sgd_state *local = NULL;
+    ptrdiff_t a;
 
-    if (local == NULL) {
-        st = states;
-    } else {
-        for (a = 0; a < n_probs; a++) local[a] = states[probs[a]];
-    }
-    for (s = 0; s < n_order; s++) {
-        const ptrdiff_t i = order[s];
-        const FO_REAL *x;
-        const int *ind;
-        ptrdiff_t nnz;
-        if (indices == NULL) {
-            x = data + i * d;
-            ind = NULL;
-            nnz = d;
-        } else {
-            x = data + indptr[i];
-            ind = indices + indptr[i];
-            nnz = indptr[i + 1] - indptr[i];
-        }
-        if (s + FO_SGD_AHEAD < n_order) {
-            const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
-            if (sw != NULL) FO_PREFETCH(sw + ia);
-            fo_sgd_prefetch((const char *)(y + ia * n_targets), n_targets * sizeof(FO_REAL));
-            if (indices == NULL) {
-                fo_sgd_prefetch((const char *)(data + ia * d), d * sizeof(FO_REAL));
-            } else {
-                fo_sgd_prefetch((const char *)(data + indptr[ia]),
-                                (indptr[ia + 1] - indptr[ia]) * sizeof(FO_REAL));
-                fo_sgd_prefetch((const char *)(indices + indptr[ia]),
-                                (indptr[ia + 1] - indptr[ia]) * sizeof(int));
-            }
-        }
-        for (a = 0; a < n_probs; a++) {
-            const ptrdiff_t k = probs[a];
-            FO_NAME(fo_sgd_step)(cfg, &st[local == NULL ? k : a], x, ind, nnz,
-                                 y[i * n_targets + k], sw == NULL ? 1.0 : sw[i], w + k * d,
-                                 aw == NULL ? NULL : aw + k * d, q == NULL ? NULL : q + k * d);
-        }
-    }
+    if (n_probs > 1)
+        local = (fo_sgd_state *)malloc((size_t)n_probs * (sizeof(fo_sgd_state) + sizeof(double)));
     if (local != NULL) {
+        for (a = 0; a < n_probs; a++) local[a] = states[probs[a]];
+        FO_NAME(fo_sgd_run)(cfg, local, (double *)(local + n_probs), probs, n_probs, data,
+                            indices, indptr, n_targets, y, sw, order, n_order, w, aw, q);
         for (a = 0; a < n_probs; a++) states[probs[a]] = local[a];
         free(local);
+        return;
+    }
+    for (a = 0; a < n_probs; a++) {
+        fo_sgd_state one = states[probs[a]];
+        double dot;
+        FO_NAME(fo_sgd_run)(cfg, &one, &dot, probs + a, 1, data, indices, indptr, n_targets,
+                            y, sw, order, n_order, w, aw, q);
+        states[probs[a]] = one;
     }
 }
