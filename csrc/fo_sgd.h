@@ -116,13 +116,39 @@ enum { FO_SGD_TRACK_SQ = 1, FO_SGD_TRACK_L1 = 2 };
 /* Prefetch every cache line that bytes [p, p + bytes) touch: rows are not
  * line-aligned in general (numpy aligns to 16 bytes), and a row's last,
  * partial line missed this way costs a full memory latency per sample. */
-static inline void fo_sgd_prefetch(const char *p, size_t bytes)
+FO_SGD_INLINE void fo_sgd_prefetch(const char *p, size_t bytes)
 {
     const char *line = (const char *)((uintptr_t)p & ~(uintptr_t)63);
     const char *end;
     if (bytes > FO_SGD_PREFETCH_BYTES) bytes = FO_SGD_PREFETCH_BYTES;
     end = p + bytes;
     for (; line < end; line += 64) FO_PREFETCH(line);
+}
+
+/* Prefetch what a minibatch step reads of sample i: its row (dense: row i of
+ * `data` with d entries of `item` bytes; CSR when `indices` is not NULL),
+ * its n_y targets (y + (k * y_stride + i) * item) and its weight; and the
+ * row offsets of sample `i_ahead` (CSR; negative: none), needed to prefetch
+ * that row later. These helpers must be inlined into the loop that uses them
+ * (FO_SGD_INLINE): GCC deems a function that only prefetches free of side
+ * effects and deletes the calls to it. */
+FO_SGD_INLINE void fo_sgd_prefetch_sample(const char *data, const int *indices,
+                                          const int *indptr, ptrdiff_t d, size_t item,
+                                          ptrdiff_t i, const char *y, ptrdiff_t n_y,
+                                          ptrdiff_t y_stride, const char *sw,
+                                          ptrdiff_t i_ahead)
+{
+    ptrdiff_t k;
+    if (indices == NULL) {
+        fo_sgd_prefetch(data + i * d * item, d * item);
+    } else {
+        fo_sgd_prefetch(data + indptr[i] * item, (indptr[i + 1] - indptr[i]) * item);
+        fo_sgd_prefetch((const char *)(indices + indptr[i]),
+                        (indptr[i + 1] - indptr[i]) * sizeof(int));
+        if (i_ahead >= 0) FO_PREFETCH(indptr + i_ahead);
+    }
+    FO_PREFETCH(sw + i * item);
+    for (k = 0; k < n_y; k++) FO_PREFETCH(y + (k * y_stride + i) * item);
 }
 
 static inline double fo_sgd_log1pexp(double x)
