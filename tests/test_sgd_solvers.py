@@ -40,9 +40,13 @@ def _batches(n, batch_size):
     return [np.arange(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
 
 
-def test_minibatch_sgd_matches_numpy_reference():
-    X, y = _data()
-    alpha, eta0, bs = 1e-2, 0.05, 16
+# (n, d, batch_size): dense minibatches are processed in chunks of at most
+# 256 rows and 1 MiB of gathered rows, so the last two cases sum each
+# gradient over several chunks (600 rows; 100 rows of 3000 float64).
+@pytest.mark.parametrize("n, d, bs", [(203, 6, 16), (1500, 6, 600), (250, 3000, 100)])
+def test_minibatch_sgd_matches_numpy_reference(n, d, bs):
+    X, y = _data(n, d)
+    alpha, eta0 = 1e-2, 0.05 if d < 100 else 1e-3
     w, b = np.zeros(X.shape[1]), 0.0
     for idx in _batches(len(y), bs):
         r = X[idx] @ w + b - y[idx]

@@ -18,15 +18,17 @@ happens in Python):
 ``MinibatchSGD``
     every other solver and batch size: K outputs (one-vs-rest columns or
     softmax classes) in one flat buffer ``[coef (K x d) row-major, intercept
-    (K)]``, a minibatch gradient summed sample by sample in a fixed order
-    (deterministic), then one ``rule_step`` of a fastopt.optim optimizer. CSR
-    input uses lazy updates: the distinct features of the batch are numbered,
-    their coefficients (and the intercepts) with their optimizer state are
-    copied into compact buffers, the gradient is summed and stepped there and
-    the result copied back, so a step costs O(nnz(batch) * K) and its inner
-    loops stay in L1. Shuffled minibatches read rows at random: the first
-    pass over a sample prefetches the row, targets and weight of the sample
-    PREFETCH_AHEAD positions later.
+    (K)]``, the gradient of a minibatch, then one ``rule_step`` of a
+    fastopt.optim optimizer. Dense rows are gathered in chunks and the
+    outputs and gradient are two GEMMs per chunk (BLAS; reproducible for a
+    given BLAS thread count). CSR input uses lazy updates: the distinct
+    features of the batch are numbered, their coefficients (and the
+    intercepts) with their optimizer state are copied into compact buffers,
+    the gradient is summed sample by sample in a fixed order and stepped
+    there, and the result copied back, so a step costs O(nnz(batch) * K) and
+    its inner loops stay in L1. Shuffled minibatches read rows at random:
+    the first pass over a sample prefetches the row, targets and weight of
+    the sample PREFETCH_AHEAD positions later.
 
 Input rows are dense C-ordered or CSR, float32 or float64 (no upcast): the
 engines keep raw pointers to arrays validated and kept alive here.
@@ -38,7 +40,9 @@ from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.math cimport exp, log, fabs, isfinite
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 
+from fastopt._blas cimport gemm
 from fastopt.optim._rules cimport RuleConfig, RuleState, rule_step
 from fastopt.optim._state cimport OptimizerState
 from fastopt._interrupt cimport (
@@ -99,8 +103,6 @@ cdef extern from "fo_sgd.h" nogil:
                           double*)
     void fo_sgd_reset_wscale_f32(const fo_sgd_config*, fo_sgd_state*, float*, float*)
     void fo_sgd_reset_wscale_f64(const fo_sgd_config*, fo_sgd_state*, double*, double*)
-    double fo_sgd_dot_f32(const float*, const int*, Py_ssize_t, const float*)
-    double fo_sgd_dot_f64(const double*, const int*, Py_ssize_t, const double*)
     void fo_sgd_prefetch_sample(const char* data, const int* indices, const int* indptr,
                                 Py_ssize_t d, size_t item, Py_ssize_t i, const char* y,
                                 Py_ssize_t n_y, Py_ssize_t y_stride, const char* sw,
@@ -129,6 +131,10 @@ cdef enum:
     INTERRUPT_SLICE = 8192
     # MinibatchSGD prefetches the sample this many positions ahead of the one it reads.
     PREFETCH_AHEAD = 16
+    # Dense minibatches are processed in chunks of at most this many rows ...
+    CHUNK_ROWS = 256
+    # ... and at most this many bytes of gathered rows.
+    CHUNK_BYTES = 1 << 20
 
 
 cdef class _Rows:
@@ -481,8 +487,11 @@ cdef class MinibatchSGD:
         cdef Py_ssize_t n_params = K * d + K
         cdef Py_ssize_t n_train = self.order.shape[0]
         cdef bint sparse = self.rows.indices != NULL
+        cdef Py_ssize_t chunk = max(1, min(<Py_ssize_t> CHUNK_ROWS, self.batch_size,
+                                           CHUNK_BYTES // max(1, d * <Py_ssize_t> sizeof(floating))))
         cdef floating* g = <floating*> malloc(n_params * sizeof(floating))
-        cdef floating* z = <floating*> malloc(K * sizeof(floating))
+        cdef floating* z = <floating*> malloc(chunk * K * sizeof(floating))
+        cdef floating* xb = NULL
         cdef floating* gp = NULL
         cdef floating* coef
         cdef floating* cs[3]
@@ -491,15 +500,13 @@ cdef class MinibatchSGD:
         cdef int* slot = NULL
         cdef int* pos = NULL
         cdef Py_ssize_t* feats = NULL
-        cdef Py_ssize_t start, nb, b, s, i, j, k, m, off, q, n_step, n_coef
+        cdef Py_ssize_t start, nb, b, s, i, j, k, m = 0, off, q, n_step, n_coef
         cdef double total = 0.0, l2 = 0.0, l1 = 0.0, scale
         cdef int buf
         cdef RuleConfig* cfg = &self.state.cfg
         cdef RuleState* st = &self.state.st
         cdef fo_interrupt_clock clock
         cdef bint interrupted = False
-        cdef size_t item = sizeof(floating)
-        cdef Py_ssize_t n_y = 1 if self.multinomial else K
         for buf in range(3):
             ss[buf] = <floating*> self.state.flat_buffer(buf)
             gs[buf] = NULL
@@ -514,8 +521,10 @@ cdef class MinibatchSGD:
             for buf in range(3):
                 if ss[buf] != NULL:
                     gs[buf] = <floating*> malloc(n_params * sizeof(floating))
+        else:
+            xb = <floating*> malloc(chunk * d * sizeof(floating))
         try:
-            if (g == NULL or z == NULL or (sparse and (gp == NULL or slot == NULL
+            if (g == NULL or z == NULL or (not sparse and xb == NULL) or (sparse and (gp == NULL or slot == NULL
                     or feats == NULL or pos == NULL or (ss[0] != NULL and gs[0] == NULL)
                     or (ss[1] != NULL and gs[1] == NULL) or (ss[2] != NULL and gs[2] == NULL)))):
                 raise MemoryError()
@@ -540,21 +549,19 @@ cdef class MinibatchSGD:
                         for buf in range(3):
                             cs[buf] = gs[buf]
                     else:
-                        coef, n_coef, n_step, m = p, K * d, n_params, 0
+                        coef, n_coef, n_step = p, K * d, n_params
                         for buf in range(3):
                             cs[buf] = ss[buf]
-                    for j in range(n_step):
-                        g[j] = 0
-                    q = 0
-                    for s in range(nb):
-                        if not sparse and start + s + PREFETCH_AHEAD < n_train:
-                            fo_sgd_prefetch_sample(
-                                <const char*> self.rows.data, NULL, NULL, d, item,
-                                self.order[start + s + PREFETCH_AHEAD], <const char*> self.y,
-                                n_y, self.rows.n_samples, <const char*> self.sw, -1)
-                        i = self.order[start + s]
-                        total += self._sample(coef, g, z, pos + q if sparse else NULL, m, i)
-                        q += self.rows.row(i, &off)
+                    if sparse:
+                        for j in range(n_step):
+                            g[j] = 0
+                        q = 0
+                        for s in range(nb):
+                            i = self.order[start + s]
+                            total += self._sample(coef, g, z, pos + q, m, i)
+                            q += self.rows.row(i, &off)
+                    else:
+                        total += self._dense_grad(p, g, xb, z, chunk, start, nb)
                     scale = 1.0 / nb
                     for j in range(n_step):
                         g[j] *= scale
@@ -576,6 +583,7 @@ cdef class MinibatchSGD:
         finally:
             free(g)
             free(z)
+            free(xb)
             free(gp)
             free(slot)
             free(pos)
@@ -653,34 +661,55 @@ cdef class MinibatchSGD:
                 for k in range(K):
                     compact[m * K + k] = full[K * d + k]
 
-    cdef double _sample(self, const floating* coef, floating* g, floating* z, const int* pos,
-                        Py_ssize_t m, Py_ssize_t i) noexcept nogil:
-        """Add sample i's gradient to g; return its (weighted-free) loss.
+    cdef double _dense_grad(self, const floating* p, floating* g, floating* xb, floating* z,
+                            Py_ssize_t chunk, Py_ssize_t start, Py_ssize_t nb) noexcept nogil:
+        """Sum the gradients of the dense samples ``order[start:start + nb]``
+        into g (flat ``[K x d, K]`` layout, overwritten); return their losses.
 
-        Dense rows (``pos`` NULL): coef and g are the flat ``[K x d, K]``
-        buffers. CSR rows: compact buffers ``[m x K, K]`` where ``pos[j]`` is
-        the number of the row's j-th non-zero's feature (see ``_collect``).
+        In chunks of ``chunk`` rows: gather the rows into ``xb`` (prefetching
+        ahead: they are random memory accesses), outputs ``Z = X_c W^T`` by
+        GEMM, the per-sample output gradients, then ``G += dZ^T X_c`` by GEMM
+        and the intercept gradients (column sums of dZ, in sample order).
         """
-        cdef Py_ssize_t d = self.rows.n_features, K = self.K, k, j, off, nnz, ib
-        cdef const floating* x
+        cdef Py_ssize_t d = self.rows.n_features, K = self.K, n_train = self.order.shape[0]
+        cdef Py_ssize_t ci, c0, nc, s, t, i, k
+        cdef const floating* X = <const floating*> self.rows.data
+        cdef double total = 0.0
+        for k in range(K):
+            g[K * d + k] = 0
+        for ci in range((nb + chunk - 1) // chunk):
+            c0 = ci * chunk
+            nc = min(chunk, nb - c0)
+            for s in range(nc):
+                t = start + c0 + s
+                if t + PREFETCH_AHEAD < n_train:
+                    fo_sgd_prefetch_sample(
+                        <const char*> X, NULL, NULL, d, sizeof(floating),
+                        self.order[t + PREFETCH_AHEAD], <const char*> self.y,
+                        1 if self.multinomial else K, self.rows.n_samples,
+                        <const char*> self.sw, -1)
+                memcpy(xb + s * d, X + self.order[t] * d, d * sizeof(floating))
+            gemm(False, True, <int> nc, <int> K, <int> d, <floating> 1, xb, <int> d, p, <int> d,
+                 <floating> 0, z, <int> K)
+            for s in range(nc):
+                i = self.order[start + c0 + s]
+                for k in range(K):
+                    z[s * K + k] += p[K * d + k]
+                total += self._output_grad(z + s * K, i)
+                for k in range(K):
+                    g[K * d + k] += z[s * K + k]
+            gemm(True, False, <int> K, <int> d, <int> nc, <floating> 1, z, <int> K, xb, <int> d,
+                 <floating> (0 if c0 == 0 else 1), g, <int> d)
+        return total
+
+    cdef double _output_grad(self, floating* z, Py_ssize_t i) noexcept nogil:
+        """Turn sample i's outputs ``z[0:K]`` (intercepts included) into the
+        derivatives of its loss times its sample and class weights; return the
+        (unweighted) loss."""
+        cdef Py_ssize_t K = self.K, k, cls
         cdef const floating* y = <const floating*> self.y
         cdef double w = (<const floating*> self.sw)[i]
-        cdef double zmax, norm, loss = 0.0, dz, yk, acc
-        cdef Py_ssize_t cls
-        nnz = self.rows.row(i, &off)
-        x = <const floating*> self.rows.data + off
-        ib = K * d if pos == NULL else m * K
-        for k in range(K):
-            if pos == NULL:
-                if floating is float:
-                    acc = fo_sgd_dot_f32(x, NULL, nnz, coef + k * d)
-                else:
-                    acc = fo_sgd_dot_f64(x, NULL, nnz, coef + k * d)
-            else:
-                acc = 0.0
-                for j in range(nnz):
-                    acc += <double> coef[pos[j] * K + k] * <double> x[j]
-            z[k] = acc + coef[ib + k]
+        cdef double zmax, norm, loss = 0.0, dz, yk
         if self.multinomial:
             cls = <Py_ssize_t> y[i]
             zmax = z[0]
@@ -701,15 +730,31 @@ cdef class MinibatchSGD:
                 dz = fo_sgd_dloss(self.loss, self.loss_param, yk, z[k])
                 dz = min(max(dz, -FO_SGD_MAX_DLOSS), FO_SGD_MAX_DLOSS)
                 z[k] = dz * w * (self.wpos[k] if yk > 0 else self.wneg[k])
+        return loss
+
+    cdef double _sample(self, const floating* coef, floating* g, floating* z, const int* pos,
+                        Py_ssize_t m, Py_ssize_t i) noexcept nogil:
+        """Add CSR sample i's gradient to the compact gradient g; return its loss.
+
+        ``coef`` and ``g`` are compact ``[m x K, K]`` buffers and ``pos[j]``
+        the number of the feature of the row's j-th non-zero (see ``_collect``).
+        """
+        cdef Py_ssize_t K = self.K, k, j, off, nnz
+        cdef const floating* x
+        cdef double loss, dz, acc
+        nnz = self.rows.row(i, &off)
+        x = <const floating*> self.rows.data + off
+        for k in range(K):
+            acc = 0.0
+            for j in range(nnz):
+                acc += <double> coef[pos[j] * K + k] * <double> x[j]
+            z[k] = acc + coef[m * K + k]
+        loss = self._output_grad(z, i)
         for k in range(K):
             dz = z[k]
             if dz == 0:
                 continue
-            if pos == NULL:
-                for j in range(nnz):
-                    g[k * d + j] += dz * x[j]
-            else:
-                for j in range(nnz):
-                    g[pos[j] * K + k] += dz * x[j]
-            g[ib + k] += dz
+            for j in range(nnz):
+                g[pos[j] * K + k] += dz * x[j]
+            g[m * K + k] += dz
         return loss

@@ -10,8 +10,8 @@ the L2/L1 penalty touches one contiguous prefix, and one ``rule_step`` of
 Shape of the code (one idea per function, all ``nogil``, fused over
 float32/float64 with ``floating``):
 
-* ``_gemm`` -- row-major GEMM on top of ``scipy.linalg.cython_blas``
-  (Fortran BLAS is column-major, so operands are swapped).
+* ``gemm`` (``fastopt/_blas.pxd``) -- row-major GEMM on
+  ``scipy.linalg.cython_blas``.
 * ``_first_layer`` / ``_first_layer_grad`` -- input layer product, dense
   (GEMM on gathered rows) or CSR (sparse kernel, no densification).
 * ``_bias_activation`` / ``_delta_derivative`` -- one pass per layer that
@@ -39,7 +39,7 @@ import scipy.sparse as sp
 cimport numpy as cnp
 from cython cimport floating
 from libc.string cimport memcpy, memset
-from scipy.linalg.cython_blas cimport sgemm, dgemm
+from fastopt._blas cimport gemm
 from fastopt.optim._rules cimport (RULE_SK_ADAM, RuleConfig, RuleState, fo_coef, rule_begin,
                                    rule_step)
 from fastopt.optim._state cimport OptimizerState
@@ -185,24 +185,6 @@ cdef inline floating _derivative(int kind, floating a) noexcept nogil:
 
 # ------------------------------------------------------------------- kernels
 
-cdef void _gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
-                const floating* a, int lda, const floating* b, int ldb, floating beta,
-                floating* c, int ldc) noexcept nogil:
-    """Row-major ``C[m, n] = alpha op(A)[m, k] op(B)[k, n] + beta C``.
-
-    A row-major matrix is its transpose in column-major order, so this is the
-    Fortran call ``C^T = op(B)^T op(A)^T`` with the operands swapped.
-    """
-    cdef char ta = b'T' if trans_a else b'N'
-    cdef char tb = b'T' if trans_b else b'N'
-    if floating is float:
-        sgemm(&tb, &ta, &n, &m, &k, &alpha, <float*> b, &ldb, <float*> a, &lda,
-              &beta, c, &ldc)
-    else:
-        dgemm(&tb, &ta, &n, &m, &k, &alpha, <double*> b, &ldb, <double*> a, &lda,
-              &beta, c, &ldc)
-
-
 cdef void _gather(const Net* net, const Input* inp, const floating* Y, const floating* sw,
                   const Py_ssize_t* rows, Py_ssize_t m, Py_ssize_t n_out) noexcept nogil:
     """Copy the minibatch rows of X (dense only), Y and sample weights."""
@@ -228,7 +210,7 @@ cdef void _first_layer(const Net* net, const Input* inp, const Py_ssize_t* rows,
     cdef floating* z
     cdef floating v
     if inp.dense != NULL:
-        _gemm(False, False, m, h, inp.n_features, <floating> 1,
+        gemm(False, False, m, h, inp.n_features, <floating> 1,
               <const floating*> net.act[0], inp.n_features, W, h, <floating> 0, Z, h)
         return
     data = <const floating*> inp.data
@@ -252,7 +234,7 @@ cdef void _first_layer_grad(const Net* net, const Input* inp, const Py_ssize_t* 
     cdef floating* g
     cdef floating v
     if inp.dense != NULL:
-        _gemm(True, False, inp.n_features, h, m, scale, <const floating*> net.act[0],
+        gemm(True, False, inp.n_features, h, m, scale, <const floating*> net.act[0],
               inp.n_features, D, h, <floating> (1 if accumulate else 0), G, h)
         return
     if not accumulate:
@@ -421,7 +403,7 @@ cdef void _forward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_
         if l == 0:
             _first_layer(net, inp, rows, m, params + net.w_off[0], Z)
         else:
-            _gemm(False, False, m, fan_out, fan_in, <floating> 1,
+            gemm(False, False, m, fan_out, fan_in, <floating> 1,
                   <const floating*> net.act[l], fan_in, params + net.w_off[l], fan_out,
                   <floating> 0, Z, fan_out)
         if l + 1 < net.n_w:
@@ -460,10 +442,10 @@ cdef void _backward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize
         if l == 0:
             _first_layer_grad(net, inp, rows, m, D, scale, accumulate, grads + net.w_off[0])
             break
-        _gemm(True, False, fan_in, fan_out, m, scale, <const floating*> net.act[l], fan_in,
+        gemm(True, False, fan_in, fan_out, m, scale, <const floating*> net.act[l], fan_in,
               D, fan_out, beta, grads + net.w_off[l], fan_out)
         prev = <floating*> net.delta[l % 2]
-        _gemm(False, True, m, fan_in, fan_out, <floating> 1, D, fan_out,
+        gemm(False, True, m, fan_in, fan_out, <floating> 1, D, fan_out,
               params + net.w_off[l], fan_out, <floating> 0, prev, fan_in)
         _delta_derivative(net.hidden, prev, <const floating*> net.act[l],
                           <const floating*> net.mask[l], m * fan_in)
