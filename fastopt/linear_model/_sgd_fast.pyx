@@ -143,7 +143,7 @@ cdef class _Rows:
     cdef const void* data
     cdef const int* indices
     cdef const int* indptr
-    cdef Py_ssize_t n_samples, n_features, max_row_nnz
+    cdef Py_ssize_t n_samples, n_features, max_row_nnz, nnz
     cdef bint is32
 
     def __init__(self, X):
@@ -154,11 +154,13 @@ cdef class _Rows:
             self.indices = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[1])
             self.indptr = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[2])
             self.max_row_nnz = int(np.diff(arrays[2]).max(initial=0))
+            self.nnz = int(arrays[2][-1])
         else:
             arrays = (np.ascontiguousarray(X),)
             self.indices = NULL
             self.indptr = NULL
             self.max_row_nnz = self.n_features
+            self.nnz = self.n_samples * self.n_features
         if arrays[0].dtype not in (np.float32, np.float64):
             raise TypeError(f"X must be float32 or float64, got {arrays[0].dtype}")
         self.is32 = arrays[0].dtype == np.float32
@@ -488,7 +490,7 @@ cdef class MinibatchSGD:
         cdef Py_ssize_t n_train = self.order.shape[0]
         cdef bint sparse = self.rows.indices != NULL
         cdef Py_ssize_t chunk = max(1, min(<Py_ssize_t> CHUNK_ROWS, self.batch_size,
-                                           CHUNK_BYTES // max(1, d * <Py_ssize_t> sizeof(floating))))
+                                           CHUNK_BYTES // (max(1, d) * sizeof(floating))))
         cdef floating* g = <floating*> malloc(n_params * sizeof(floating))
         cdef floating* z = <floating*> malloc(chunk * K * sizeof(floating))
         cdef floating* xb = NULL
@@ -517,16 +519,19 @@ cdef class MinibatchSGD:
             gp = <floating*> malloc(n_params * sizeof(floating))
             slot = <int*> malloc(d * sizeof(int))
             feats = <Py_ssize_t*> malloc(d * sizeof(Py_ssize_t))
-            pos = <int*> malloc(max(1, self.batch_size * self.rows.max_row_nnz) * sizeof(int))
+            # non-zeros of a batch: at most batch_size of the longest rows, at most all
+            pos = <int*> malloc(max(1, min(self.batch_size * self.rows.max_row_nnz,
+                                           self.rows.nnz)) * sizeof(int))
             for buf in range(3):
                 if ss[buf] != NULL:
                     gs[buf] = <floating*> malloc(n_params * sizeof(floating))
         else:
             xb = <floating*> malloc(chunk * d * sizeof(floating))
         try:
-            if (g == NULL or z == NULL or (not sparse and xb == NULL) or (sparse and (gp == NULL or slot == NULL
-                    or feats == NULL or pos == NULL or (ss[0] != NULL and gs[0] == NULL)
-                    or (ss[1] != NULL and gs[1] == NULL) or (ss[2] != NULL and gs[2] == NULL)))):
+            if g == NULL or z == NULL or (xb == NULL if not sparse else (
+                    gp == NULL or slot == NULL or feats == NULL or pos == NULL
+                    or (ss[0] != NULL and gs[0] == NULL) or (ss[1] != NULL and gs[1] == NULL)
+                    or (ss[2] != NULL and gs[2] == NULL))):
                 raise MemoryError()
             with nogil:
                 fo_interrupt_start(&clock)
