@@ -125,13 +125,27 @@ FO_SGD_INLINE void fo_sgd_prefetch(const char *p, size_t bytes)
     for (; line < end; line += 64) FO_PREFETCH(line);
 }
 
-/* Prefetch what a minibatch step reads of sample i: its row (dense: row i of
- * `data` with d entries of `item` bytes; CSR when `indices` is not NULL),
- * its n_y targets (y + (k * y_stride + i) * item) and its weight; and the
- * row offsets of sample `i_ahead` (CSR; negative: none), needed to prefetch
- * that row later. These helpers must be inlined into the loop that uses them
- * (FO_SGD_INLINE): GCC deems a function that only prefetches free of side
- * effects and deletes the calls to it. */
+/* Prefetch row i: its values (dense: row i of `data`, d entries of `item`
+ * bytes) and, for CSR (`indices` not NULL), its column indices. */
+FO_SGD_INLINE void fo_sgd_prefetch_row(const char *data, const int *indices,
+                                       const int *indptr, ptrdiff_t d, size_t item,
+                                       ptrdiff_t i)
+{
+    if (indices == NULL) {
+        fo_sgd_prefetch(data + i * d * item, d * item);
+        return;
+    }
+    fo_sgd_prefetch(data + indptr[i] * item, (indptr[i + 1] - indptr[i]) * item);
+    fo_sgd_prefetch((const char *)(indices + indptr[i]), (indptr[i + 1] - indptr[i]) * sizeof(int));
+}
+
+/* Prefetch what a minibatch step reads of sample i: its row, its n_y targets
+ * (y + (k * y_stride + i) * item: the minibatch engine's targets are output
+ * major) and its weight; and the row offsets of sample `i_ahead` (CSR;
+ * negative: none), needed to prefetch that row later.
+ * These helpers must be inlined into the loop that uses them (FO_SGD_INLINE):
+ * GCC deems a function that only prefetches free of side effects and deletes
+ * the calls to it. */
 FO_SGD_INLINE void fo_sgd_prefetch_sample(const char *data, const int *indices,
                                           const int *indptr, ptrdiff_t d, size_t item,
                                           ptrdiff_t i, const char *y, ptrdiff_t n_y,
@@ -139,14 +153,8 @@ FO_SGD_INLINE void fo_sgd_prefetch_sample(const char *data, const int *indices,
                                           ptrdiff_t i_ahead)
 {
     ptrdiff_t k;
-    if (indices == NULL) {
-        fo_sgd_prefetch(data + i * d * item, d * item);
-    } else {
-        fo_sgd_prefetch(data + indptr[i] * item, (indptr[i + 1] - indptr[i]) * item);
-        fo_sgd_prefetch((const char *)(indices + indptr[i]),
-                        (indptr[i + 1] - indptr[i]) * sizeof(int));
-        if (i_ahead >= 0) FO_PREFETCH(indptr + i_ahead);
-    }
+    fo_sgd_prefetch_row(data, indices, indptr, d, item, i);
+    if (indices != NULL && i_ahead >= 0) FO_PREFETCH(indptr + i_ahead);
     FO_PREFETCH(sw + i * item);
     for (k = 0; k < n_y; k++) FO_PREFETCH(y + (k * y_stride + i) * item);
 }

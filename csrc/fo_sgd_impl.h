@@ -386,13 +386,9 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run)(const fo_sgd_config *cfg, fo_sgd_state *s
             xn = NULL;
         if (s + FO_SGD_AHEAD < n_order) {
             const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
-            const int *inda;
-            ptrdiff_t nnza;
-            const FO_REAL *xa = FO_NAME(fo_sgd_row)(data, indices, indptr, d, ia, &inda, &nnza);
             if (sw != NULL) FO_PREFETCH(sw + ia);
             fo_sgd_prefetch((const char *)(y + ia * n_targets), n_targets * sizeof(FO_REAL));
-            fo_sgd_prefetch((const char *)xa, nnza * sizeof(FO_REAL));
-            if (inda != NULL) fo_sgd_prefetch((const char *)inda, nnza * sizeof(int));
+            fo_sgd_prefetch_row((const char *)data, indices, indptr, d, sizeof(FO_REAL), ia);
         }
         for (a = 0; a < n_probs; a++) {
             const ptrdiff_t k = probs[a];

@@ -154,7 +154,7 @@ cdef class _Rows:
             self.indices = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[1])
             self.indptr = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[2])
             self.max_row_nnz = int(np.diff(arrays[2]).max(initial=0))
-            self.nnz = int(arrays[2][-1])
+            self.nnz = int(arrays[2][self.n_samples])
         else:
             arrays = (np.ascontiguousarray(X),)
             self.indices = NULL
@@ -490,7 +490,7 @@ cdef class MinibatchSGD:
         cdef Py_ssize_t n_train = self.order.shape[0]
         cdef bint sparse = self.rows.indices != NULL
         cdef Py_ssize_t chunk = max(1, min(<Py_ssize_t> CHUNK_ROWS, self.batch_size,
-                                           CHUNK_BYTES // (max(1, d) * sizeof(floating))))
+                                           CHUNK_BYTES // (max(1, d) * <Py_ssize_t> sizeof(floating))))
         cdef floating* g = <floating*> malloc(n_params * sizeof(floating))
         cdef floating* z = <floating*> malloc(chunk * K * sizeof(floating))
         cdef floating* xb = NULL
