@@ -294,7 +294,12 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state
         d = d > FO_SGD_MAX_DLOSS ? FO_SGD_MAX_DLOSS : d;
         update = -eta * d;
     }
-    update *= (yi > 0.0 ? st->weight_pos : st->weight_neg) * swi;
+    {
+        /* the class weight by indexing, not by a branch on the label, which
+         * the branch predictor misses on about every other shuffled sample */
+        const double class_weight[2] = {st->weight_neg, st->weight_pos};
+        update *= class_weight[yi > 0.0] * swi;
+    }
     if (cfg->penalty >= FO_PENALTY_L2) {
         double c = 1.0 - (1.0 - l1_ratio) * eta * alpha;
         c = c > 0.0 ? c : 0.0;
