@@ -88,6 +88,7 @@ typedef struct {
     double intercept, average_intercept;
     double weight_pos, weight_neg;
     double objective;         /* sum of loss + penalty over the last epoch */
+    double loss_sum;          /* sum of the loss alone over the last epoch (verbose) */
 } fo_sgd_state;
 
 #define FO_SGD_MAX_DLOSS 1e12

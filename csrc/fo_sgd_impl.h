@@ -248,7 +248,8 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO
 }
 
 /* One sample of one problem (scikit-learn's per-sample update); adds the
- * sample's loss + penalty to st->objective when cfg->track_objective.
+ * sample's loss + penalty to st->objective and its loss to st->loss_sum when
+ * cfg->track_objective.
  * `dot` is <w, x> (the stored w, without wscale). Returns <w, xn> after the
  * update -- the next sample's `dot` -- or 0 when xn is NULL: on dense rows
  * the axpy computes it in the same pass over w (FO_SGD_FUSED_DOT). */
@@ -262,7 +263,9 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state
     const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio, param = cfg->loss_param;
     const int lr = cfg->learning_rate, loss = cfg->loss;
     const int track = cfg->track_objective;
-    const int track_norms = track && cfg->penalty != FO_PENALTY_NONE
+    /* scikit-learn keeps its norm bookkeeping without a penalty too (its
+     * verbose output prints it), so it is tracked whenever the objective is */
+    const int track_norms = track
                             ? FO_SGD_TRACK_SQ | (l1_ratio > 0.0 ? FO_SGD_TRACK_L1 : 0) : 0;
     /* the L1 step changes w after the axpy: the next dot product comes after it */
     const FO_REAL *fuse = FO_SGD_FUSED_DOT(ind) && q == NULL ? xn : NULL;
@@ -272,7 +275,9 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state
     p = dot * st->wscale + st->intercept;
     eta = fo_sgd_eta(cfg, st);
     if (track) {
-        st->objective += fo_sgd_loss(loss, param, yi, p);
+        const double sample_loss = fo_sgd_loss(loss, param, yi, p);
+        st->loss_sum += sample_loss;
+        st->objective += sample_loss;
         if (cfg->penalty != FO_PENALTY_NONE && lr < FO_LR_PA1)
             st->objective += alpha * ((1.0 - l1_ratio) * 0.5 * st->sq_norm
                                       + l1_ratio * st->l1_norm);
@@ -415,7 +420,8 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run)(const fo_sgd_config *cfg, fo_sgd_state *s
  * y is (n_samples, n_targets) row-major for the same reason: a sample's
  * targets share one cache line. sw == NULL means unit sample weights (one
  * random memory access less per sample). When cfg->track_objective, problem
- * k's loss + penalty is added to states[k].objective, which the caller zeroes
+ * k's loss + penalty is added to states[k].objective (the loss alone to
+ * states[k].loss_sum), which the caller zeroes
  * at the start of an epoch: an epoch may be run as consecutive slices of its
  * order (so that a long epoch can be interrupted between slices). */
 FO_MULTIVERSION

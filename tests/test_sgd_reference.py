@@ -7,6 +7,7 @@ double (scikit-learn: float32), nothing else differs. With shuffling the sample 
 come from different generators, so only the test scores are compared.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -251,3 +252,48 @@ def test_predict_proba_and_sparsify_behave_as_sklearn():
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
     ours.densify()
     assert isinstance(ours.coef_, np.ndarray)
+
+
+def _verbose_lines(capsys, est, X, y):
+    capsys.readouterr()
+    est.fit(X, y)
+    # the wall-clock times are the only figures that may differ
+    return [re.sub(r"\d+\.\d+ seconds", "<t> seconds", line)
+            for line in capsys.readouterr().out.splitlines()]
+
+
+@pytest.mark.parametrize("cls_pair, data, params", [
+    ((sk.SGDRegressor, SGDRegressor), _regression, dict(max_iter=20)),
+    ((sk.SGDRegressor, SGDRegressor), lambda: _regression(sparse=True),
+     dict(penalty=None, max_iter=3, tol=None)),
+    ((sk.SGDClassifier, SGDClassifier), _classification, dict(max_iter=4, tol=None)),
+    ((sk.SGDClassifier, SGDClassifier), _classification,
+     dict(early_stopping=True, n_iter_no_change=2, alpha=0.01, penalty="elasticnet")),
+], ids=["regressor-converges", "sparse-no-penalty", "classifier", "early-stopping-elasticnet"])
+def test_verbose_output_is_sklearns_without_shuffling(capsys, cls_pair, data, params):
+    X, y = data()
+    ref_cls, our_cls = cls_pair
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = _verbose_lines(capsys, ref_cls(verbose=1, shuffle=False, random_state=0,
+                                                  **params), X, y)
+        got = _verbose_lines(capsys, our_cls(verbose=1, shuffle=False, random_state=0,
+                                             **params), X, y)
+    assert got == expected
+    assert any(line.startswith("Norm: ") for line in got)
+
+
+def test_verbose_one_vs_rest_prints_sklearns_lines_grouped_by_epoch(capsys):
+    # scikit-learn fits the classes one after the other; fastopt interleaves
+    # them epoch by epoch, so the same per-class lines come in another order.
+    X, y = _classification(n_classes=3)
+    params = dict(verbose=1, shuffle=False, random_state=0, max_iter=3, tol=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = _verbose_lines(capsys, sk.SGDClassifier(**params), X, y)
+        got = _verbose_lines(capsys, SGDClassifier(n_jobs=1, **params), X, y)
+    norm_lines = sorted(line for line in got if line.startswith("Norm: "))
+    assert len(norm_lines) == 9
+    assert norm_lines == sorted(line for line in expected if line.startswith("Norm: "))
+    assert [line for line in got if line.startswith("-- Epoch")] == [
+        "-- Epoch 1", "-- Epoch 2", "-- Epoch 3"]

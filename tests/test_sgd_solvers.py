@@ -5,6 +5,7 @@ update formulas (minibatch gradient of the mean loss plus the L2 term, then
 the torch.optim-documented rule) and compare with shuffle=False.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -225,3 +226,18 @@ def test_schedule_from_the_optimizer_object_matches_numpy_reference():
                          batch_size=bs, penalty=None, **ONE_EPOCH).fit(X, y)
     np.testing.assert_allclose(model.coef_, w, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(model.intercept_, [b], rtol=1e-10, atol=1e-12)
+
+
+def test_minibatch_verbose_prints_sklearns_fields_for_the_joint_model(capsys):
+    X, y = make_classification(120, 5, n_informative=3, n_classes=3, random_state=0)
+    SGDClassifier(loss="log_loss", multi_class="multinomial", solver="adam", batch_size=16,
+                  max_iter=2, tol=None, verbose=1, random_state=0).fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Norm")]
+    assert len(lines) == 2
+    pattern = (r"Norm: [0-9.]+, NNZs: 15, Bias: \[-?[0-9.]+, -?[0-9.]+, -?[0-9.]+\], "
+               r"T: (\d+), Avg. loss: ([0-9.]+), Objective: ([0-9.]+)")
+    for epoch, line in enumerate(lines, start=1):
+        match = re.fullmatch(pattern, line)
+        assert match, line
+        assert int(match[1]) == epoch * 120
+        assert 0 < float(match[2]) <= float(match[3]) < np.log(3) + 0.1

@@ -38,7 +38,7 @@ import numpy as np
 cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport exp, log, fabs, isfinite
+from libc.math cimport exp, log, fabs, isfinite, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
@@ -89,6 +89,7 @@ cdef extern from "fo_sgd.h" nogil:
         double weight_pos
         double weight_neg
         double objective
+        double loss_sum
     int FO_LR_OPTIMAL, FO_LR_INVSCALING, FO_PENALTY_NONE, FO_PENALTY_L1
     int FO_PENALTY_L2, FO_PENALTY_ELASTICNET
     double FO_SGD_MAX_DLOSS
@@ -214,6 +215,7 @@ cdef class PlainSGD:
     cdef fo_rng rng
     cdef _Rows rows
     cdef object keep
+    cdef object coefs
     cdef void* y
     cdef void* sw
     cdef void* w
@@ -254,6 +256,7 @@ cdef class PlainSGD:
             Q = np.zeros(W.shape, dtype)
             self.q = _ptr(Q, dtype, "Q")
         self.keep = (Yt, sample_weight, W, AW, Q)
+        self.coefs = W
         self.shuffle = shuffle
         self.n_threads = max(1, n_threads)
         self.order = np.array(train_idx, dtype=np.intp)
@@ -266,7 +269,8 @@ cdef class PlainSGD:
                 t=t, eta=self.cfg.eta0, wscale=1.0, sq_norm=float(np.dot(W[k], W[k])),
                 l1_norm=float(np.abs(W[k]).sum()), u=0.0, average_a=0.0, average_b=1.0,
                 intercept=intercept[k], average_intercept=average_intercept[k],
-                weight_pos=weight_pos[k], weight_neg=weight_neg[k], objective=0.0)
+                weight_pos=weight_pos[k], weight_neg=weight_neg[k], objective=0.0,
+                loss_sum=0.0)
 
     def epoch(self, active):
         """Run one epoch of the problems in ``active``; return their objective sums.
@@ -283,6 +287,7 @@ cdef class PlainSGD:
             fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])
         for a in range(n_act):
             self.states[act[a]].objective = 0.0
+            self.states[act[a]].loss_sum = 0.0
         with nogil:
             if nt == 1:
                 self._run(&act[0], n_act, True, &stop)
@@ -358,6 +363,14 @@ cdef class PlainSGD:
         """Current (intercept, average_intercept) of problem k."""
         return self.states[k].intercept, self.states[k].average_intercept
 
+    def report(self, Py_ssize_t k):
+        """scikit-learn's verbose figures of problem k after an epoch: (norm of
+        the coefficients as its bookkeeping tracks it -- updated by the axpy,
+        not by the L1 truncation --, number of non-zero stored coefficients,
+        intercept, sum of the losses of the epoch)."""
+        return (sqrt(self.states[k].sq_norm), int(np.count_nonzero(self.coefs[k])),
+                self.states[k].intercept, self.states[k].loss_sum)
+
     def eta(self, Py_ssize_t k):
         """Current 'constant'/'adaptive' learning rate of problem k."""
         return self.states[k].eta
@@ -411,7 +424,7 @@ cdef class MinibatchSGD:
     cdef int loss, penalty, lr_kind, n_threads
     cdef double loss_param, alpha, l1_ratio, eta0, power_t, optimal_init
     cdef bint multinomial, fit_intercept, shuffle
-    cdef double lr
+    cdef double lr, loss_sum
 
     def __init__(self, dict config, X, Y, sample_weight, train_idx, params,
                  OptimizerState state, weight_pos, weight_neg, unsigned long long seed,
@@ -472,7 +485,16 @@ cdef class MinibatchSGD:
             penalty = self._penalty(<double*> self.p)
         if not isfinite(total) or not np.isfinite(self.params).all():
             raise FloatingPointError("non-finite coefficients or loss")
+        self.loss_sum = total
         return total + self.order.shape[0] * penalty
+
+    def report(self):
+        """scikit-learn's verbose figures after an epoch: (norm of the
+        coefficients, number of non-zero coefficients, intercepts, sum of the
+        losses of the epoch)."""
+        coef = self.params[: self.K * self.rows.n_features]
+        return (float(np.linalg.norm(coef)), int(np.count_nonzero(coef)),
+                self.params[self.K * self.rows.n_features:], self.loss_sum)
 
     cdef double _penalty(self, floating* p):
         cdef Py_ssize_t j, n = self.K * self.rows.n_features

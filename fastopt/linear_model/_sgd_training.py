@@ -8,6 +8,8 @@ division) with one compiled epoch per iteration: nothing per sample happens
 in Python.
 """
 
+import time
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
@@ -96,12 +98,22 @@ def uses_plain_engine(est):
             and getattr(est, "multi_class", "ovr") == "ovr")
 
 
+def _format_bias(bias):
+    bias = np.ravel(bias)
+    if bias.shape[0] == 1:
+        return f"{bias[0]:.6f}"
+    return "[" + ", ".join(f"{b:.6f}" for b in bias) + "]"
+
+
 def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_of, eta_of,
-                divide_eta):
+                divide_eta, report):
     """scikit-learn's stopping rule, one compiled epoch per iteration.
 
+    With ``verbose``, prints scikit-learn's lines per problem and epoch
+    (``report(k)`` gives the norm, non-zeros, bias and loss sum of problem k).
     Returns the number of epochs run by each problem.
     """
+    t_start = time.time()
     tol = est.tol if est.tol is not None else -np.inf
     best_objective = np.full(n_problems, np.inf)
     best_score = np.full(n_problems, -np.inf)
@@ -125,6 +137,8 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
             still_active = []
             for a, k in enumerate(active):
                 n_iter[k] = epoch + 1
+                objective = objectives[a] / train_count
+                message = ""
                 if est.early_stopping:
                     coef, intercept = coef_of(k)
                     score = score_cbs[k](coef, intercept)
@@ -133,24 +147,28 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
                     else:
                         no_improvement[k] = 0
                     best_score[k] = max(best_score[k], score)
-                    message = f"Validation score: {score:f}"
+                    message = f", Validation score: {score:f}"
                 else:
-                    objective = objectives[a] / train_count
                     if tol > -np.inf and objective > best_objective[k] - tol:
                         no_improvement[k] += 1
                     else:
                         no_improvement[k] = 0
                     best_objective[k] = min(best_objective[k], objective)
-                    message = f"Objective: {objective:f}"
                 if est.verbose > 0:
-                    print(f"Problem {k}: {message}")
+                    norm, nnz, bias, loss_sum = report(k)
+                    print(f"Norm: {norm:.2f}, NNZs: {nnz}, Bias: {_format_bias(bias)}, "
+                          f"T: {(epoch + 1) * train_count}, "
+                          f"Avg. loss: {loss_sum / train_count:f}, "
+                          f"Objective: {objective:f}{message}")
+                    print(f"Total training time: {time.time() - t_start:.2f} seconds.")
                 if no_improvement[k] >= est.n_iter_no_change:
                     if est.learning_rate == "adaptive" and eta_of(k) > 1e-6:
                         divide_eta(k, 5.0)
                         no_improvement[k] = 0
                     else:
                         if est.verbose > 0:
-                            print(f"Convergence after {epoch + 1} epochs")
+                            print(f"Convergence after {epoch + 1} epochs took "
+                                  f"{time.time() - t_start:.2f} seconds")
                         continue
                 still_active.append(k)
             active = still_active
@@ -192,7 +210,7 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
 
     n_iter = _run_epochs(
         est, engine, coefs.shape[0], max_iter, train_idx.shape[0], score_cbs, coef_of,
-        engine.eta, lambda k, f: engine.set_eta(k, engine.eta(k) / f))
+        engine.eta, lambda k, f: engine.set_eta(k, engine.eta(k) / f), engine.report)
     new_intercepts = np.empty(coefs.shape[0])
     new_avg = np.empty(coefs.shape[0])
     for k in range(coefs.shape[0]):
@@ -243,7 +261,7 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
 
     n_iter = _run_epochs(
         est, _JointEpochs(engine), 1, max_iter, train_idx.shape[0], [score_cb], coef_of,
-        lambda k: eta["value"], divide_eta)
+        lambda k: eta["value"], divide_eta, lambda k: engine.report())
     est._solver_state = state
     return params[: K * d].reshape(K, d), params[K * d:], int(n_iter[0])
 
