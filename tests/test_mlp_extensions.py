@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.class_weight import compute_sample_weight
 
+from _mlp_layout import unflatten
 from fastopt.neural_network import MLPClassifier, MLPRegressor
 from fastopt.optim import SGD, Adagrad, Adam, AdamW, NAdam, RMSprop, StepDecay
 
@@ -41,20 +42,9 @@ def _glorot(units, seed):
     return np.concatenate([c.ravel() for c in coefs] + intercepts)
 
 
-def _unflatten(flat, units):
-    coefs, intercepts, start = [], [], 0
-    for a, b in zip(units[:-1], units[1:]):
-        coefs.append(flat[start:start + a * b].reshape(a, b))
-        start += a * b
-    for b in units[1:]:
-        intercepts.append(flat[start:start + b])
-        start += b
-    return coefs, intercepts
-
-
 def _numpy_grad(flat, units, X, Y, l2, l1):
     """ReLU network, softmax + log-loss; gradient of mean loss + penalty / n."""
-    coefs, intercepts = _unflatten(flat, units)
+    coefs, intercepts = unflatten(flat, units)
     acts = [X]
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
         z = acts[-1] @ W + b
@@ -256,7 +246,7 @@ def test_adam_object_reproduces_a_torch_training_loop():
     X, y = _data()
     est = MLPClassifier(solver=Adam(lr=0.01), **dict(COMMON, alpha=0.0)).fit(X, y)
     units = [X.shape[1], *HIDDEN, 3]
-    coefs, intercepts = _unflatten(_glorot(units, COMMON["random_state"]), units)
+    coefs, intercepts = unflatten(_glorot(units, COMMON["random_state"]), units)
     layers = []
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
         lin = torch.nn.Linear(*W.shape, dtype=torch.float64)

@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
+from _mlp_layout import unflatten
 from fastopt.neural_network._mlp_fast import MLPCore
 from fastopt.optim import SGD
 
@@ -74,13 +75,7 @@ def test_multioutput_squared_error_gradient_follows_sklearn_convention():
 def _sklearn_backprop(est, units, params, X, Y, sw, out):
     est.n_layers_ = len(units)
     est.out_activation_ = out
-    coefs, intercepts, start = [], [], 0
-    for a, b in zip(units[:-1], units[1:]):
-        coefs.append(params[start:start + a * b].reshape(a, b))
-        start += a * b
-    for b in units[1:]:
-        intercepts.append(params[start:start + b])
-        start += b
+    coefs, intercepts = unflatten(params, units)
     est.coefs_, est.intercepts_ = coefs, intercepts
     n_layers = len(units)
     loss, cg, ig = est._backprop(X, Y, sw, [X] + [None] * (n_layers - 1),
@@ -144,13 +139,7 @@ def test_dropout_masks_are_inverted_and_backpropagated():
     Y = np.eye(3)[rng.randint(3, size=n)]
     n_params = sum(a * b + b for a, b in zip(units[:-1], units[1:]))
     params = rng.uniform(-0.8, 0.8, n_params)
-    coefs, intercepts, start = [], [], 0
-    for a, b in zip(units[:-1], units[1:]):
-        coefs.append(params[start:start + a * b].reshape(a, b))
-        start += a * b
-    for b in units[1:]:
-        intercepts.append(params[start:start + b])
-        start += b
+    coefs, intercepts = unflatten(params, units)
 
     def core():
         return MLPCore(units, "tanh", "softmax", np.float64, n, True, l2=l2, dropout=drop,
