@@ -1,0 +1,84 @@
+"""Back-propagation through dropout masks equals finite differences, for every activation.
+
+The masks of a training pass are read back from the compiled forward pass; with
+them held fixed the training loss is a smooth function of the parameters,
+evaluated here in plain NumPy from the published formulas (inverted dropout,
+softmax log-loss, L2 penalty divided by the minibatch size as in
+scikit-learn), and its central finite differences are the reference for the
+gradient of the compiled training epoch.
+"""
+
+import numpy as np
+import pytest
+
+from _mlp_layout import unflatten
+from fastopt.neural_network._mlp_fast import MLPCore
+from fastopt.optim import SGD
+
+UNITS = [4, 6, 5, 3]
+N, DROP, L2, SEED = 12, 0.4, 0.2, 7
+
+ACTIVATIONS = {
+    "identity": lambda z: z,
+    "logistic": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0),
+}
+
+
+def _problem():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(N, UNITS[0]))
+    Y = np.eye(UNITS[-1])[rng.randint(UNITS[-1], size=N)]
+    n_params = sum(a * b + b for a, b in zip(UNITS[:-1], UNITS[1:]))
+    return X, Y, rng.uniform(-0.8, 0.8, n_params)
+
+
+def _core(activation):
+    return MLPCore(UNITS, activation, "softmax", np.float64, N, True, l2=L2, dropout=DROP,
+                   seed=SEED)
+
+
+def _masks(activation, params, X):
+    """The inverted-dropout scales of the first training minibatch of a core seeded
+    with SEED, read from its dropped hidden activations."""
+    coefs, intercepts = unflatten(params, UNITS)
+    dropped = _core(activation).hidden_activations(params, X, True)
+    masks, a = [], X
+    for W, b, d in zip(coefs[:-1], intercepts[:-1], dropped):
+        h = ACTIVATIONS[activation](a @ W + b)
+        mask = np.where(d != 0, 1 / (1 - DROP), 0.0)
+        np.testing.assert_allclose(d, h * mask, rtol=1e-12, atol=1e-15)
+        masks.append(mask)
+        a = h * mask
+    return masks
+
+
+def _numpy_loss(activation, params, X, Y, masks):
+    """Mean softmax log-loss of the network with fixed dropout masks, plus
+    ``L2 / (2 n) ||W||^2``."""
+    coefs, intercepts = unflatten(params, UNITS)
+    a = X
+    for W, b, mask in zip(coefs[:-1], intercepts[:-1], masks):
+        a = ACTIVATIONS[activation](a @ W + b) * mask
+    z = a @ coefs[-1] + intercepts[-1]
+    z = z - z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    penalty = 0.5 * L2 * sum(np.sum(W * W) for W in coefs) / N
+    return -np.sum(Y * log_p) / N + penalty
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_dropout_backprop_equals_finite_differences_with_the_same_masks(activation):
+    X, Y, params = _problem()
+    masks = _masks(activation, params, X)
+    assert 0 < np.mean(np.concatenate([m.ravel() == 0 for m in masks])) < 1
+    grads, work = np.empty_like(params), params.copy()
+    _core(activation).epoch(work, grads, SGD(lr=0.0).init(work), X, Y, None,
+                            np.arange(N, dtype=np.intp), N, False)
+    h = 1e-6
+    numeric = np.array([
+        (_numpy_loss(activation, params + h * e, X, Y, masks)
+         - _numpy_loss(activation, params - h * e, X, Y, masks)) / (2 * h)
+        for e in np.eye(len(params))])
+    np.testing.assert_allclose(grads, numeric, rtol=1e-6, atol=1e-8)
