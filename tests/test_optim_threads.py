@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from fastopt._openmp import max_threads, openmp_enabled
 from fastopt.optim import Adam
@@ -30,14 +31,20 @@ def _child_result(seed):
 @pytest.mark.skipif(sys.platform == "win32", reason="fork start method is POSIX only")
 def test_forked_children_after_parent_used_openmp_do_not_deadlock():
     expected = [_train(seed) for seed in range(3)]  # the parent runs parallel regions first
+    parent_threads = max_threads()
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(2) as pool:
         results = pool.map_async(_child_result, range(3)).get(timeout=120)
     for (got, child_threads), want in zip(results, expected):
         np.testing.assert_array_equal(got, want)
         assert child_threads == 1  # libgomp is not fork-safe: forked children run serially
-    if openmp_enabled():
-        assert max_threads() >= 1
+    assert max_threads() == parent_threads  # the parent keeps its threads
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_max_threads_follows_threadpoolctl_limits(limit):
+    with threadpool_limits(limits=limit, user_api="openmp"):
+        assert max_threads() == (limit if openmp_enabled() else 1)
 
 
 def test_concurrent_python_threads_give_the_results_of_sequential_runs():

@@ -20,7 +20,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from fastopt.linear_model import SGDClassifier, SGDRegressor
-from fastopt.optim import SGD, Adam, ExponentialDecay
+from fastopt.optim import SGD, Adagrad, Adam, AdamW, ExponentialDecay, RMSprop
 
 ONE_EPOCH = dict(max_iter=1, tol=None, shuffle=False)
 
@@ -153,14 +153,49 @@ def test_partial_fit_keeps_optimizer_state_across_calls():
     np.testing.assert_allclose(online.coef_, batch.coef_, rtol=1e-12)
 
 
-def test_gradient_clipping_from_the_optimizer_bounds_each_step():
+def test_gradient_clipping_from_the_optimizer_matches_numpy_reference():
     X, y = _data()
-    clip, lr, bs = 1e-3, 0.1, 10
-    model = SGDRegressor(solver=SGD(lr=lr, clip_norm=clip), batch_size=bs,
-                         learning_rate="constant", **ONE_EPOCH).fit(X * 100, y * 100)
-    n_steps = -(-len(y) // bs)
-    moved = np.linalg.norm(np.r_[model.coef_, model.intercept_])
-    assert 0 < moved <= n_steps * lr * clip * (1 + 1e-9)
+    X, y = X * 100, y * 100  # every minibatch gradient is far above the clipping norm
+    clip_norm, lr, bs = 1e-3, 0.1, 10
+    w, b = np.zeros(X.shape[1]), 0.0
+    for idx in _batches(len(y), bs):
+        r = X[idx] @ w + b - y[idx]
+        g = np.r_[X[idx].T @ r, r.sum()] / len(idx)
+        norm = np.linalg.norm(g)
+        assert norm > clip_norm
+        g *= clip_norm / (norm + 1e-6)  # torch.nn.utils.clip_grad_norm_
+        w, b = w - lr * g[:-1], b - lr * g[-1]
+    model = SGDRegressor(solver=SGD(lr=lr, clip_norm=clip_norm), batch_size=bs,
+                         penalty=None, **ONE_EPOCH).fit(X, y)
+    np.testing.assert_allclose(model.coef_, w, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(model.intercept_, [b], rtol=1e-10, atol=1e-15)
+
+
+# each string solver and the optimizer object its docstring names
+DOCUMENTED_SOLVERS = {
+    "sgd": lambda lr: SGD(lr=lr),
+    "momentum": lambda lr: SGD(lr=lr, momentum=0.9),
+    "nesterov": lambda lr: SGD(lr=lr, momentum=0.9, nesterov=True),
+    "adagrad": lambda lr: Adagrad(lr=lr),
+    "rmsprop": lambda lr: RMSprop(lr=lr),
+    "adam": lambda lr: Adam(lr=lr),
+    "adamw": lambda lr: AdamW(lr=lr),
+}
+
+
+@pytest.mark.parametrize("solver", list(DOCUMENTED_SOLVERS))
+def test_string_solver_equals_its_documented_optimizer_object(solver):
+    X, y = make_classification(200, 6, n_informative=4, n_classes=3, random_state=0)
+    params = dict(batch_size=16, max_iter=3, tol=None, alpha=1e-3, random_state=0)
+    eta0 = 0.01
+    ours = SGDClassifier(solver=solver, eta0=eta0, learning_rate="constant", **params)
+    documented = SGDClassifier(solver=DOCUMENTED_SOLVERS[solver](eta0), **params)
+    np.testing.assert_array_equal(ours.fit(X, y).coef_, documented.fit(X, y).coef_)
+    np.testing.assert_array_equal(ours.intercept_, documented.intercept_)
+    if solver in ("adagrad", "rmsprop", "adam", "adamw"):
+        # 'optimal' (the default rate) is the constant eta0 for the adaptive rules
+        optimal = SGDClassifier(solver=solver, eta0=eta0, learning_rate="optimal", **params)
+        np.testing.assert_array_equal(optimal.fit(X, y).coef_, ours.coef_)
 
 
 @pytest.mark.parametrize("solver", ["momentum", "nesterov", "adagrad", "rmsprop", "adam",
