@@ -1,0 +1,303 @@
+"""Mutation testing: plant realistic bugs one at a time and check that the tests catch each.
+
+Every mutant below is one search/replace patch on a C, Cython or Python source,
+with the tests that must catch it. For each mutant the script copies the
+committed tree (with its built extensions) to a scratch folder once, applies
+the patch there, rebuilds the extensions the patch affects in place, runs the
+mutant's tests with pytest, and reverts the source and the built files to the
+unmutated ones (in a ``finally`` block) before the next mutant. The working
+tree is never modified; the script refuses to run when it has uncommitted
+changes, so the table always describes a commit.
+
+A mutant is *killed* when pytest fails (or crashes) on it, *survived* when its
+tests pass, and *stale* when its search text is not found exactly once -- the
+code moved: update the patch. Keep the list current, and add a mutant whenever
+a real bug is fixed.
+
+Usage::
+
+    python tools/mutate.py                 # every mutant, each with its tests
+    python tools/mutate.py --list          # the mutants and their tests
+    python tools/mutate.py --only NAME...  # a subset
+    python tools/mutate.py --all-tests     # the whole suite for every mutant (slow)
+
+The tests listed per mutant are files or test ids of the suite that CI runs,
+so a mutant killed here fails CI too.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPILED_SUFFIXES = (".pyx", ".pxd", ".h")
+SOLVERS_TEST = "tests/test_sgd_solvers.py::"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    search: str
+    replace: str
+    tests: tuple
+    bug: str
+
+
+MUTANTS = [
+    # ---- Python (no rebuild)
+    Mutant("mlp-shuffles-once", "fastopt/neural_network/_base.py",
+           "batch_size, self.shuffle)", "batch_size, self.shuffle and n_iter == 0)",
+           ("tests/test_epoch_shuffling.py",),
+           "MLP shuffles before the first epoch only"),
+    Mutant("nesterov-string-without-nesterov", "fastopt/linear_model/_sgd_training.py",
+           '"nesterov": lambda: SGD(momentum=0.9, nesterov=True),',
+           '"nesterov": lambda: SGD(momentum=0.9),',
+           (SOLVERS_TEST + "test_string_solver_equals_its_documented_optimizer_object",),
+           "solver='nesterov' runs classical momentum"),
+    Mutant("adam-string-optimal-rate", "fastopt/linear_model/_sgd_training.py",
+           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw"}',
+           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adamw"}',
+           (SOLVERS_TEST + "test_string_solver_equals_its_documented_optimizer_object",),
+           "solver='adam' with learning_rate='optimal' uses sklearn's 1/(alpha t) rate"),
+    Mutant("early-stopping-keeps-last-weights", "fastopt/neural_network/_base.py",
+           "            params[:] = best_params\n", "",
+           ("tests/test_mlp_reference.py",),
+           "early stopping returns the last weights, not the best"),
+    Mutant("getstate-edits-live-instance", "fastopt/neural_network/_base.py",
+           "state = dict(super().__getstate__())", "state = super().__getstate__()",
+           ("tests/test_workflows.py::test_pickling_leaves_the_pickled_estimator_trainable",),
+           "pickling an MLP deletes its parameters (a bug fixed earlier)"),
+
+    # ---- Cython (rebuilds one module)
+    Mutant("minibatch-sample-weight-ignored", "fastopt/linear_model/_sgd_fast.pyx",
+           "cdef double w = (<const floating*> self.sw)[i]",
+           "cdef double w = 1.0",
+           ("tests/test_sgd_minibatch_weights.py",),
+           "the minibatch engine ignores sample_weight"),
+    Mutant("minibatch-class-weight-ignored", "fastopt/linear_model/_sgd_fast.pyx",
+           "z[k] = dz * w * (self.wpos[k] if yk > 0 else self.wneg[k])",
+           "z[k] = dz * w",
+           ("tests/test_sgd_minibatch_weights.py",),
+           "the minibatch engine ignores class_weight (one-vs-rest outputs)"),
+    Mutant("multinomial-class-weight-ignored", "fastopt/linear_model/_sgd_fast.pyx",
+           "            w *= self.wpos[cls]\n", "",
+           ("tests/test_sgd_minibatch_weights.py",),
+           "the multinomial loss ignores class_weight"),
+    Mutant("plain-sgd-shuffles-once", "fastopt/linear_model/_sgd_fast.pyx",
+           "        if self.shuffle and self.order.shape[0] > 0:\n"
+           "            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])\n",
+           "        if self.shuffle and self.order.shape[0] > 0:\n"
+           "            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])\n"
+           "            self.shuffle = False\n",
+           ("tests/test_epoch_shuffling.py",),
+           "per-sample SGD shuffles before the first epoch only"),
+    Mutant("minibatch-sgd-shuffles-once", "fastopt/linear_model/_sgd_fast.pyx",
+           "        if self.shuffle:\n"
+           "            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])\n",
+           "        if self.shuffle:\n"
+           "            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])\n"
+           "            self.shuffle = False\n",
+           ("tests/test_epoch_shuffling.py",),
+           "minibatch SGD shuffles before the first epoch only"),
+    Mutant("dropout-logistic-derivative", "fastopt/neural_network/_mlp_fast.pyx",
+           "        return a * (1 - a)\n", "        return 1 - a\n",
+           ("tests/test_mlp_dropout_gradient.py",),
+           "wrong logistic derivative behind a dropout mask"),
+    Mutant("tanh-derivative", "fastopt/neural_network/_mlp_fast.pyx",
+           "            D[i] *= 1 - A[i] * A[i]\n", "            D[i] *= 1 - A[i]\n",
+           ("tests/test_mlp_gradient.py",),
+           "wrong tanh derivative in backpropagation"),
+    Mutant("dropout-without-inverted-scale", "fastopt/neural_network/_mlp_fast.pyx",
+           "mask[i] = keep_scale if fo_rng_uniform(rng) >= drop else 0",
+           "mask[i] = 1 if fo_rng_uniform(rng) >= drop else 0",
+           ("tests/test_mlp_dropout_gradient.py",),
+           "dropout keeps units without the 1/(1-p) scale"),
+    Mutant("mlp-sample-weight-ignored", "fastopt/neural_network/_mlp_fast.pyx",
+           "            wb[i] = sw[rows[i]]\n", "            wb[i] = 1\n",
+           ("tests/test_mlp_gradient.py",),
+           "MLP minibatches ignore sample_weight"),
+    Mutant("clip-by-squared-norm", "fastopt/optim/_rules.pyx",
+           "c.gscale = cfg.clip_norm / (sqrt(grad_sumsq) + 1e-6)",
+           "c.gscale = cfg.clip_norm / (grad_sumsq + 1e-6)",
+           (SOLVERS_TEST + "test_gradient_clipping_from_the_optimizer_matches_numpy_reference",),
+           "global-norm clipping divides by the squared norm"),
+    # ---- C headers (rebuild every module that includes them)
+    Mutant("modified-huber-sign", "csrc/fo_sgd.h",
+           "if (z >= -1.0) return 2.0 * (1.0 - z) * -y;",
+           "if (z >= -1.0) return 2.0 * (1.0 - z) * y;",
+           ("tests/test_sgd_reference.py",),
+           "modified Huber derivative with the wrong sign"),
+    Mutant("l1-truncation-skipped", "csrc/fo_sgd_impl.h",
+           "        FO_NAME(fo_sgd_l1)(ind, nnz, w, q, st->u, st->wscale);\n", "",
+           ("tests/test_sgd_reference.py",),
+           "per-sample SGD never applies the cumulative L1 truncation"),
+    Mutant("adam-eps-inside-sqrt", "csrc/fo_rules_impl.h",
+           "p[i] = pi * decay - step * mi / (FO_SQRT(vi) * ibc2s + eps);",
+           "p[i] = pi * decay - step * mi / FO_SQRT(vi * ibc2s * ibc2s + eps);",
+           ("tests/test_optim_rules.py",),
+           "Adam adds eps under the square root of v_hat"),
+    Mutant("rmsprop-not-centered", "csrc/fo_rules_impl.h",
+           "            v -= ga * ga;\n", "",
+           ("tests/test_optim_rules.py",),
+           "centered RMSprop does not subtract the squared gradient average"),
+]
+
+
+def _git(*args):
+    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _artefacts(root):
+    """Built files of the tree: generated C sources and extension modules."""
+    return sorted(p for p in (root / "fastopt").rglob("*")
+                  if p.suffix in (".so", ".pyd")
+                  or (p.suffix == ".c" and p.with_suffix(".pyx").exists()))
+
+
+def _copy_tree(dest):
+    """Tracked files plus built extensions, modification times kept (so that an
+    up-to-date build stays up to date in the copy)."""
+    for rel in _git("ls-files", "-z").split("\0"):
+        if rel and (ROOT / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, dest / rel)
+    for path in _artefacts(ROOT):
+        shutil.copy2(path, dest / path.relative_to(ROOT))
+
+
+def _build(tree):
+    result = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace", "-q"],
+                            cwd=tree, capture_output=True, text=True)
+    return result.returncode == 0, result.stdout + result.stderr
+
+
+def _headers_included(text, csrc):
+    """Headers of ``csrc`` included by ``text``, transitively."""
+    found, todo = set(), re.findall(r'#include "(\w+\.h)"', text)
+    while todo:
+        name = todo.pop()
+        if name not in found and (csrc / name).exists():
+            found.add(name)
+            todo += re.findall(r'#include "(\w+\.h)"', (csrc / name).read_text())
+    return found
+
+
+def _spare_unaffected_modules(tree, header):
+    """Mark the extension modules that do not include ``header`` as up to date.
+
+    setup.py makes every module depend on every header; this keeps a header
+    mutant from rebuilding modules whose code it cannot change.
+    """
+    for c_file in (tree / "fastopt").rglob("*.c"):
+        if header not in _headers_included(c_file.read_text(errors="replace"), tree / "csrc"):
+            for so in c_file.parent.glob(c_file.stem + ".*so"):
+                os.utime(so)
+
+
+def _pytest(tree, tests):
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    start = time.perf_counter()
+    result = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    return result.returncode, lines[-1] if lines else "", time.perf_counter() - start
+
+
+def _verdict(returncode):
+    if returncode == 0:
+        return "SURVIVED"
+    if returncode == 1 or returncode < 0:
+        return "killed" if returncode == 1 else f"killed (crash, signal {-returncode})"
+    return f"error (pytest exit {returncode})"
+
+
+def run_mutant(tree, backup, mutant, all_tests):
+    """Apply ``mutant`` in ``tree``, rebuild, test, revert. Returns a result row."""
+    source = tree / mutant.path
+    original = source.read_bytes()
+    stat = source.stat()
+    text = original.decode()
+    count = text.count(mutant.search)
+    if count != 1:
+        return dict(mutant=mutant, verdict=f"stale (search text found {count} times)",
+                    detail="", seconds=0.0)
+    try:
+        source.write_text(text.replace(mutant.search, mutant.replace))
+        if source.suffix in COMPILED_SUFFIXES:
+            if source.suffix == ".h":
+                _spare_unaffected_modules(tree, source.name)
+            ok, log = _build(tree)
+            if not ok:
+                return dict(mutant=mutant, verdict="build failed", detail=log.strip()[-200:],
+                            seconds=0.0)
+        code, summary, seconds = _pytest(tree, ("tests",) if all_tests else mutant.tests)
+        return dict(mutant=mutant, verdict=_verdict(code), detail=summary, seconds=seconds)
+    finally:
+        source.write_bytes(original)
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        for saved in backup.rglob("*"):
+            if saved.is_file():
+                shutil.copy2(saved, tree / saved.relative_to(backup))
+
+
+def print_table(rows):
+    width = max(len(row["mutant"].name) for row in rows)
+    print(f"\n{'mutant':<{width}}  {'verdict':<10}  {'tests s':>7}  pytest summary")
+    print("-" * (width + 60))
+    for row in rows:
+        print(f"{row['mutant'].name:<{width}}  {row['verdict']:<10}  {row['seconds']:>7.1f}  "
+              f"{row['detail']}")
+    killed = sum(row["verdict"].startswith("killed") for row in rows)
+    print(f"\n{killed} of {len(rows)} mutants killed")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run these mutants only")
+    parser.add_argument("--all-tests", action="store_true",
+                        help="run the whole suite for every mutant instead of its tests")
+    args = parser.parse_args(argv)
+    mutants = MUTANTS
+    if args.only:
+        unknown = set(args.only) - {m.name for m in MUTANTS}
+        if unknown:
+            parser.error(f"unknown mutants: {', '.join(sorted(unknown))} (see --list)")
+        mutants = [m for m in MUTANTS if m.name in args.only]
+    if args.list:
+        for m in mutants:
+            print(f"{m.name:<36} {m.path}: {m.bug}\n{'':<36} tests: {' '.join(m.tests)}")
+        return 0
+    if _git("status", "--porcelain", "--untracked-files=no").strip():
+        print("refusing to run: the working tree has uncommitted changes (commit or stash "
+              "them, so that the table describes a commit)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="fastopt-mutate-") as scratch:
+        tree, backup = Path(scratch) / "tree", Path(scratch) / "built"
+        _copy_tree(tree)
+        ok, log = _build(tree)
+        if not ok:
+            print(f"the unmutated tree does not build:\n{log}", file=sys.stderr)
+            return 2
+        for path in _artefacts(tree):
+            (backup / path.relative_to(tree)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, backup / path.relative_to(tree))
+        rows = []
+        for mutant in mutants:
+            row = run_mutant(tree, backup, mutant, args.all_tests)
+            print(f"{mutant.name}: {row['verdict']} {row['detail']}", flush=True)
+            rows.append(row)
+    print_table(rows)
+    return 0 if all(row["verdict"].startswith("killed") for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
