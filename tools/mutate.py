@@ -157,10 +157,12 @@ def _git(*args):
 
 
 def _artefacts(root):
-    """Built files of the tree: generated C sources and extension modules."""
-    return sorted(p for p in (root / "fastopt").rglob("*")
-                  if p.suffix in (".so", ".pyd")
-                  or (p.suffix == ".c" and p.with_suffix(".pyx").exists()))
+    """Built files of the tree: generated C sources and extension modules, in place
+    and in build/lib* (setuptools builds there, copies in place, and decides what
+    is out of date from the modules in build/lib*)."""
+    in_place = [p for p in (root / "fastopt").rglob("*")
+                if p.suffix == ".so" or (p.suffix == ".c" and p.with_suffix(".pyx").exists())]
+    return sorted(in_place + list(root.glob("build/lib*/fastopt/**/*.so")))
 
 
 def _copy_tree(dest):
@@ -199,8 +201,10 @@ def _spare_unaffected_modules(tree, header):
     """
     for c_file in (tree / "fastopt").rglob("*.c"):
         if header not in _headers_included(c_file.read_text(errors="replace"), tree / "csrc"):
-            for so in c_file.parent.glob(c_file.stem + ".*so"):
-                os.utime(so)
+            package = c_file.parent.relative_to(tree)
+            for folder in [tree, *tree.glob("build/lib*")]:
+                for so in (folder / package).glob(c_file.stem + ".*so"):
+                    os.utime(so)
 
 
 def _pytest(tree, tests):
