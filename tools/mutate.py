@@ -173,6 +173,7 @@ def _copy_tree(dest):
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, dest / rel)
     for path in _artefacts(ROOT):
+        (dest / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, dest / path.relative_to(ROOT))
 
 
