@@ -30,6 +30,7 @@ def test_help_describes_every_option():
 
 
 def test_command_line_run_prints_table_and_writes_png(tmp_path):
+    pytest.importorskip("matplotlib")  # the ``plot`` extra
     png = tmp_path / "curves.png"
     out = subprocess.run(
         [sys.executable, "-m", "fastopt", "--epochs", "2", "--output", str(png)],

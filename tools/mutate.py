@@ -68,7 +68,7 @@ MUTANTS = [
            (SOLVERS_TEST + "test_string_solver_equals_its_documented_optimizer_object",),
            "solver='adam' with learning_rate='optimal' uses sklearn's 1/(alpha t) rate"),
     Mutant("early-stopping-keeps-last-weights", "fastopt/neural_network/_base.py",
-           "            params[:] = best_params\n", "",
+           "            params[:] = best_params\n", "            pass\n",
            ("tests/test_mlp_reference.py",),
            "early stopping returns the last weights, not the best"),
     Mutant("getstate-edits-live-instance", "fastopt/neural_network/_base.py",
