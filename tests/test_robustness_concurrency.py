@@ -31,6 +31,9 @@ from fastopt.linear_model import _sgd_fast
 from fastopt.neural_network import _base as _mlp_base
 from fastopt.optim import Adam
 
+# The fits here run a few epochs on purpose: the results, not convergence, are checked.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RNG = np.random.default_rng(0)
 

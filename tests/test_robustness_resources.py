@@ -28,6 +28,9 @@ import scipy.sparse as sp
 from fastopt import MLPClassifier, MLPRegressor, SGDClassifier, SGDRegressor
 from fastopt.optim import Adam
 
+# The fits here run a few epochs on purpose: the results, not convergence, are checked.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -6,6 +6,7 @@ expected failures are the sample-weight equivalence checks: a weight of 2 is
 not the same as a repeated sample for a stochastic, order-dependent method.
 """
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastopt.linear_model import SGDClassifier, SGDRegressor
@@ -31,6 +32,8 @@ ESTIMATORS = [
 ]
 
 
+# max_iter=5 stops before convergence on purpose (fast checks)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: _EXPECTED)
 def test_sklearn_estimator_checks_pass(estimator, check):
     check(estimator)
