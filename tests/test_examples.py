@@ -62,7 +62,7 @@ def _run(args, cwd):
     env = dict(os.environ, MPLBACKEND="Agg")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=120)
+                          cwd=cwd, timeout=600)  # a hang guard, not a speed claim
 
 
 def test_every_example_has_an_expectation():
