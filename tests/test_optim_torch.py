@@ -332,7 +332,7 @@ TORCH_TABLE = {
     "RAdam": (RAdam, torch.optim.RAdam, dict(lr=0.01),
               _grid(betas=[(0.9, 0.999), (0.8, 0.95)], weight_decay=[0.0, 0.1],
                     decoupled_weight_decay=[False, True])),
-    "Rprop": (Rprop, torch.optim.Rprop, dict(lr=0.01),
+    "Rprop": (Rprop, torch.optim.Rprop, dict(lr=0.02),
               _grid(etas=[(0.5, 1.2), (0.3, 1.5)], step_sizes=[(1e-6, 50.0), (1e-3, 0.05)])),
     "ASGD": (ASGD, torch.optim.ASGD, dict(lr=0.05, alpha=0.5),
              _grid(lambd=[1e-4, 1e-2], t0=[1e6, 10.0], weight_decay=[0.0, 1e-2])),
