@@ -15,9 +15,16 @@ flags are chosen at build time:
   variant the CPU supports, so one binary runs on any x86-64.
 * OpenMP is used when a test compile with ``-fopenmp`` succeeds; otherwise
   (e.g. Apple clang) the package builds and ``prange`` loops run serially.
+* GCC and Clang only: the kernels rely on their function multi-versioning
+  and flags, and no other compiler is built or tested here.
+
+Before Cython runs, ``fastopt/optim/_rule_codegen.py`` writes the C and
+Cython declarations that follow from the table of update rules
+(``fastopt/optim/_rule_table.py``).
 """
 
 import os
+import runpy
 import sys
 import tempfile
 from pathlib import Path
@@ -62,19 +69,19 @@ class BuildExt(build_ext):
 
     def build_extensions(self):
         if self.compiler.compiler_type == "msvc":
-            compile_args, link_args = ["/O2", "/fp:precise"], []
-            if os.environ.get("FASTOPT_NO_OPENMP") != "1":
-                compile_args.append("/openmp")
+            raise RuntimeError(
+                "fastopt builds with GCC or Clang only (its kernels use their function "
+                "multi-versioning); on Windows use MinGW-w64 (python setup.py build_ext --compiler=mingw32)"
+            )
+        compile_args = ["-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-unused-function"]
+        link_args = []
+        if os.environ.get("FASTOPT_NO_OPENMP") != "1" and _compiles(
+            self.compiler, OPENMP_PROBE, ["-fopenmp"]
+        ):
+            compile_args.append("-fopenmp")
+            link_args.append("-fopenmp")
         else:
-            compile_args = ["-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-unused-function"]
-            link_args = []
-            if os.environ.get("FASTOPT_NO_OPENMP") != "1" and _compiles(
-                self.compiler, OPENMP_PROBE, ["-fopenmp"]
-            ):
-                compile_args.append("-fopenmp")
-                link_args.append("-fopenmp")
-            else:
-                print("fastopt: OpenMP not available, building serial loops", file=sys.stderr)
+            print("fastopt: OpenMP not available, building serial loops", file=sys.stderr)
         for ext in self.extensions:
             ext.extra_compile_args = compile_args + ext.extra_compile_args
             ext.extra_link_args = link_args + ext.extra_link_args
@@ -82,6 +89,7 @@ class BuildExt(build_ext):
 
 
 def _extensions():
+    runpy.run_path(str(ROOT / "fastopt" / "optim" / "_rule_codegen.py"))["generate"]()
     extensions = []
     for pyx in sorted((ROOT / "fastopt").rglob("*.pyx")):
         rel = pyx.relative_to(ROOT)

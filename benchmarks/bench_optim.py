@@ -6,11 +6,14 @@ from the same gradient. Implementations:
 
 - ``fastopt``: ``opt.step(params, grad, state)`` (the Python call included),
 - ``numpy``: the same update written with ``out=`` arguments and one scratch
-  array (no temporaries), checked against fastopt before timing,
+  array (no temporaries), checked against fastopt before timing (the five
+  original rules only),
 - ``torch fused``: ``torch.optim.X(..., fused=True)`` where torch has a fused
-  CPU kernel (SGD, Adam, AdamW, Adagrad; not RMSprop),
+  CPU kernel (SGD, Adam, AdamW, Adagrad; not RMSprop and none of the rules
+  added from the rule table),
 - ``torch foreach``: ``foreach=True`` (torch's CPU default is the
-  single-tensor loop, which on one flat tensor runs the same per-op passes).
+  single-tensor loop, which on one flat tensor runs the same per-op passes);
+  every rule but Lion, which torch does not have.
 
 Implementations are interleaved inside the repetition loop (order rotated
 every repetition) and the median over repetitions is reported, with the
@@ -141,8 +144,8 @@ class NumpyAdagrad:
         np.subtract(p, tmp, out=p)
 
 
-# name -> (fastopt optimizer, NumPy class and kwargs, torch class name and kwargs,
-#          values moved per parameter per step)
+# name -> (fastopt optimizer, NumPy class and kwargs or None, torch class name and
+#          kwargs or None, values moved per parameter per step)
 OPTIMIZERS = {
     "sgd-momentum": (lambda: fo.SGD(lr=LR, momentum=0.9), (NumpySGD, {}),
                      ("SGD", dict(lr=LR, momentum=0.9)), 5),
@@ -151,6 +154,14 @@ OPTIMIZERS = {
               ("AdamW", dict(lr=LR)), 7),
     "rmsprop": (lambda: fo.RMSprop(lr=LR), (NumpyRMSprop, {}), ("RMSprop", dict(lr=LR)), 5),
     "adagrad": (lambda: fo.Adagrad(lr=LR), (NumpyAdagrad, {}), ("Adagrad", dict(lr=LR)), 5),
+    "adadelta": (lambda: fo.Adadelta(), None, ("Adadelta", {}), 7),
+    "adamax": (lambda: fo.Adamax(lr=LR), None, ("Adamax", dict(lr=LR)), 7),
+    "radam": (lambda: fo.RAdam(lr=LR), None, ("RAdam", dict(lr=LR)), 7),
+    "rprop": (lambda: fo.Rprop(), None, ("Rprop", {}), 7),
+    # ASGD before its averaging starts (t0 = 1e6 steps) writes ax = p: p and g read,
+    # p and ax written.
+    "asgd": (lambda: fo.ASGD(), None, ("ASGD", {}), 4),
+    "lion": (lambda: fo.Lion(), None, None, 5),
 }
 TORCH_FUSED_CPU = {"SGD", "Adam", "AdamW", "Adagrad"}
 IMPLS = ["fastopt", "numpy", "torch fused", "torch foreach"]
@@ -158,7 +169,7 @@ IMPLS = ["fastopt", "numpy", "torch fused", "torch foreach"]
 
 def make_steppers(name, params0, grad):
     """One zero-argument step function per implementation, each on its own copy."""
-    make_fo, (np_cls, np_kwargs), (torch_name, torch_kwargs), _ = OPTIMIZERS[name]
+    make_fo, numpy_impl, torch_impl, _ = OPTIMIZERS[name]
     steppers = {}
 
     opt = make_fo()
@@ -166,11 +177,14 @@ def make_steppers(name, params0, grad):
     state = opt.init(p_fo)
     steppers["fastopt"] = lambda: opt.step(p_fo, grad, state)
 
-    p_np = params0.copy()
-    np_opt = np_cls(p_np, **np_kwargs)
-    steppers["numpy"] = lambda: np_opt.step(p_np, grad)
+    if numpy_impl is not None:
+        np_cls, np_kwargs = numpy_impl
+        p_np = params0.copy()
+        np_opt = np_cls(p_np, **np_kwargs)
+        steppers["numpy"] = lambda: np_opt.step(p_np, grad)
 
-    if torch is not None:
+    if torch is not None and torch_impl is not None:
+        torch_name, torch_kwargs = torch_impl
         tgrad = torch.from_numpy(grad)
         cls = getattr(torch.optim, torch_name)
         variants = {"torch foreach": dict(foreach=True)}
@@ -186,10 +200,12 @@ def make_steppers(name, params0, grad):
 def check_numpy_matches_fastopt():
     """The NumPy implementations do the same work as fastopt (5 float64 steps)."""
     rng = np.random.default_rng(0)
-    for name in OPTIMIZERS:
+    for name, (make_fo, numpy_impl, _, _) in OPTIMIZERS.items():
+        if numpy_impl is None:
+            continue
         params0 = rng.standard_normal(1000)
         grads = rng.standard_normal((5, 1000))
-        make_fo, (np_cls, np_kwargs), _, _ = OPTIMIZERS[name]
+        np_cls, np_kwargs = numpy_impl
         opt, p_fo, p_np = make_fo(), params0.copy(), params0.copy()
         state, np_opt = opt.init(p_fo), np_cls(p_np, **np_kwargs)
         for g in grads:

@@ -2,9 +2,11 @@
  *
  * Included by fo_rules.h with FO_REAL = float and double. Each kernel updates
  * p[0:n] and its state in place from the gradient g[0:n]; g is read only.
- * Gradient preprocessing (global-norm scale, value clipping) is fused into
- * the same pass. A NaN gradient stays NaN (the comparisons in fo_prep do not
- * swallow it), so divergence is visible to the caller.
+ * Its state pointers are the rule's buffers in the order of _rule_table.py
+ * (NULL for a buffer the configuration does not use). Gradient preprocessing
+ * (global-norm scale, value clipping) is fused into the same pass. A NaN
+ * gradient stays NaN (no comparison here swallows it), so divergence is
+ * visible to the caller.
  */
 #define FO_CAT2(a, b) a##b
 #define FO_CAT(a, b) FO_CAT2(a, b)
@@ -15,6 +17,12 @@ static inline FO_REAL FO_NAME(fo_prep)(FO_REAL g, FO_REAL scale, FO_REAL clip)
     g *= scale;
     g = g > clip ? clip : g;
     return g < -clip ? -clip : g;
+}
+
+/* sign(x) in {-1, 0, 1}; NaN stays NaN. */
+static inline FO_REAL FO_NAME(fo_sign)(FO_REAL x)
+{
+    return x > 0 ? (FO_REAL)1 : (x < 0 ? (FO_REAL)-1 : x);
 }
 
 /* SGD (PyTorch): g += wd p; b = mu b + (1 - dampening) g (b = g on the first
@@ -207,6 +215,150 @@ static void FO_NAME(fo_sk_adam)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRI
     }
 }
 
+/* Adadelta (PyTorch): g += wd p; v = rho v + (1 - rho) g^2;
+ * d = sqrt(u + eps) / sqrt(v + eps) g; u = rho u + (1 - rho) d^2; p -= lr d. */
+FO_MULTIVERSION
+static void FO_NAME(fo_adadelta)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                                 FO_REAL *FO_RESTRICT sq, FO_REAL *FO_RESTRICT acc,
+                                 ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL lr = (FO_REAL)c->lr, wd = (FO_REAL)c->weight_decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL rho = (FO_REAL)c->rho, rho1 = (FO_REAL)(1.0 - c->rho);
+    const FO_REAL eps = (FO_REAL)c->eps;
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+        FO_REAL v = rho * sq[i] + rho1 * gi * gi;
+        FO_REAL d = FO_SQRT(acc[i] + eps) / FO_SQRT(v + eps) * gi;
+        sq[i] = v;
+        acc[i] = rho * acc[i] + rho1 * d * d;
+        p[i] -= lr * d;
+    }
+}
+
+/* Adamax (PyTorch): g += wd p; m = b1 m + (1 - b1) g; u = max(b2 u, |g| + eps);
+ * p -= (lr / bc1) m / u. */
+FO_MULTIVERSION
+static void FO_NAME(fo_adamax)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                               FO_REAL *FO_RESTRICT m, FO_REAL *FO_RESTRICT u,
+                               ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL wd = (FO_REAL)c->weight_decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL b1 = (FO_REAL)c->beta1, b1c = (FO_REAL)(1.0 - c->beta1);
+    const FO_REAL b2 = (FO_REAL)c->beta2, eps = (FO_REAL)c->eps;
+    const FO_REAL step = (FO_REAL)(c->lr / c->bc1);
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+        FO_REAL mi = b1 * m[i] + b1c * gi;
+        FO_REAL decayed = b2 * u[i], fresh = (gi < 0 ? -gi : gi) + eps;
+        FO_REAL ui = decayed > fresh ? decayed : fresh;
+        m[i] = mi;
+        u[i] = ui;
+        p[i] -= step * (mi / ui);
+    }
+}
+
+/* RAdam (PyTorch): p *= decay (decoupled: 1 - lr wd); g += wd p (otherwise);
+ * m, v as Adam; rect > 0: p -= lr rect / bc1 m sqrt(bc2) / (sqrt(v) + eps),
+ * rect == 0 (early steps): p -= lr / bc1 m. */
+FO_MULTIVERSION
+static void FO_NAME(fo_radam)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                              FO_REAL *FO_RESTRICT m, FO_REAL *FO_RESTRICT v,
+                              ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL wd = (FO_REAL)c->weight_decay, decay = (FO_REAL)c->decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL b1 = (FO_REAL)c->beta1, b1c = (FO_REAL)(1.0 - c->beta1);
+    const FO_REAL b2 = (FO_REAL)c->beta2, b2c = (FO_REAL)(1.0 - c->beta2);
+    const FO_REAL eps = (FO_REAL)c->eps, bc2s = (FO_REAL)c->bc2_sqrt;
+    const int adapt = c->rect > 0.0;
+    const FO_REAL step = (FO_REAL)(c->lr * (adapt ? c->rect : 1.0) / c->bc1);
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL pi = p[i];
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * pi;
+        FO_REAL mi = b1 * m[i] + b1c * gi;
+        FO_REAL vi = b2 * v[i] + b2c * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pi * decay - step * mi * (adapt ? bc2s / (FO_SQRT(vi) + eps) : (FO_REAL)1);
+    }
+}
+
+/* Rprop (PyTorch): f = eta+ if g g_prev > 0, eta- if < 0, else 1;
+ * s = clamp(s f, step_size_min, step_size_max); g = 0 where the sign flipped;
+ * p -= sign(g) s; g_prev = g. */
+FO_MULTIVERSION
+static void FO_NAME(fo_rprop)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                              FO_REAL *FO_RESTRICT prev, FO_REAL *FO_RESTRICT size,
+                              ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL up = (FO_REAL)c->etaplus, down = (FO_REAL)c->etaminus;
+    const FO_REAL lo = (FO_REAL)c->step_size_min, hi = (FO_REAL)c->step_size_max;
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip);
+        FO_REAL agree = gi * prev[i];
+        FO_REAL f = agree > 0 ? up : (agree < 0 ? down : (agree == 0 ? (FO_REAL)1 : agree));
+        FO_REAL s = size[i] * f;
+        s = s < lo ? lo : (s > hi ? hi : s);
+        gi = agree < 0 ? (FO_REAL)0 : gi;
+        size[i] = s;
+        prev[i] = gi;
+        p[i] -= FO_NAME(fo_sign)(gi) * s;
+    }
+}
+
+/* ASGD (PyTorch): g += wd p; p = p (1 - lambd eta) - eta g;
+ * ax = p if mu == 1, else ax + mu (p - ax). */
+FO_MULTIVERSION
+static void FO_NAME(fo_asgd)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                             FO_REAL *FO_RESTRICT ax, ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL wd = (FO_REAL)c->weight_decay, decay = (FO_REAL)c->decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL eta = (FO_REAL)c->eta, mu = (FO_REAL)c->mu;
+    ptrdiff_t i;
+    if (c->mu == 1.0) {
+        for (i = 0; i < n; i++) {
+            FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+            FO_REAL pi = p[i] * decay - eta * gi;
+            p[i] = pi;
+            ax[i] = pi;
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip) + wd * p[i];
+            FO_REAL pi = p[i] * decay - eta * gi;
+            p[i] = pi;
+            ax[i] += (pi - ax[i]) * mu;
+        }
+    }
+}
+
+/* Lion (Chen et al., 2023): u = b1 m + (1 - b1) g; p = p (1 - lr wd) - lr sign(u);
+ * m = b2 m + (1 - b2) g. */
+FO_MULTIVERSION
+static void FO_NAME(fo_lion)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                             FO_REAL *FO_RESTRICT m, ptrdiff_t n, const fo_coef *c)
+{
+    const FO_REAL lr = (FO_REAL)c->lr, decay = (FO_REAL)c->decay;
+    const FO_REAL scale = (FO_REAL)c->gscale, clip = (FO_REAL)c->clip;
+    const FO_REAL b1 = (FO_REAL)c->beta1, b1c = (FO_REAL)(1.0 - c->beta1);
+    const FO_REAL b2 = (FO_REAL)c->beta2, b2c = (FO_REAL)(1.0 - c->beta2);
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) {
+        FO_REAL gi = FO_NAME(fo_prep)(g[i], scale, clip);
+        FO_REAL u = b1 * m[i] + b1c * gi;
+        p[i] = p[i] * decay - lr * FO_NAME(fo_sign)(u);
+        m[i] = b2 * m[i] + b2c * gi;
+    }
+}
+
 /* Sum of squares of g[0:n] in double. Eight explicit accumulators, combined in
  * a fixed order at the end, let the loop vectorise while the result stays the
  * same on every CPU and vector width. */
@@ -223,6 +375,8 @@ static double FO_NAME(fo_sumsq)(const FO_REAL *FO_RESTRICT g, ptrdiff_t n)
     for (; i < n; i++) s += (double)g[i] * (double)g[i];
     return s;
 }
+
+#include "fo_rule_dispatch.h"
 
 #undef FO_NAME
 #undef FO_CAT

@@ -103,6 +103,75 @@ def sklearn_adam(p, g, s, t, lr, beta_1=0.9, beta_2=0.999, eps=1e-8):
     return p - lr_t * s["m"] / (np.sqrt(s["v"]) + eps)
 
 
+def adadelta(p, g, s, t, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
+    s.setdefault("v", np.zeros_like(p))
+    s.setdefault("u", np.zeros_like(p))
+    g = g + weight_decay * p
+    s["v"] = rho * s["v"] + (1 - rho) * g * g
+    delta = np.sqrt(s["u"] + eps) / np.sqrt(s["v"] + eps) * g
+    s["u"] = rho * s["u"] + (1 - rho) * delta * delta
+    return p - lr * delta
+
+
+def adamax(p, g, s, t, lr=2e-3, beta_1=0.9, beta_2=0.999, eps=1e-8, weight_decay=0.0):
+    s.setdefault("m", np.zeros_like(p))
+    s.setdefault("u", np.zeros_like(p))
+    g = g + weight_decay * p
+    s["m"] = beta_1 * s["m"] + (1 - beta_1) * g
+    s["u"] = np.maximum(beta_2 * s["u"], np.abs(g) + eps)
+    return p - lr / (1 - beta_1 ** t) * s["m"] / s["u"]
+
+
+def radam(p, g, s, t, lr=1e-3, beta_1=0.9, beta_2=0.999, eps=1e-8, weight_decay=0.0,
+          decoupled_weight_decay=False):
+    s.setdefault("m", np.zeros_like(p))
+    s.setdefault("v", np.zeros_like(p))
+    if decoupled_weight_decay:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    s["m"] = beta_1 * s["m"] + (1 - beta_1) * g
+    s["v"] = beta_2 * s["v"] + (1 - beta_2) * g * g
+    m_hat = s["m"] / (1 - beta_1 ** t)
+    rho_inf = 2 / (1 - beta_2) - 1
+    rho_t = rho_inf - 2 * t * beta_2 ** t / (1 - beta_2 ** t)
+    if rho_t <= 5:
+        return p - lr * m_hat
+    rect = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    return p - lr * m_hat * rect * np.sqrt(1 - beta_2 ** t) / (np.sqrt(s["v"]) + eps)
+
+
+def rprop(p, g, s, t, lr=1e-2, etaminus=0.5, etaplus=1.2, step_size_min=1e-6,
+          step_size_max=50.0):
+    s.setdefault("prev", np.zeros_like(p))
+    s.setdefault("step", np.full_like(p, lr))
+    agree = g * s["prev"]
+    factor = np.where(agree > 0, etaplus, np.where(agree < 0, etaminus, 1.0))
+    s["step"] = np.clip(s["step"] * factor, step_size_min, step_size_max)
+    g = np.where(agree < 0, 0.0, g)
+    s["prev"] = g
+    return p - np.sign(g) * s["step"]
+
+
+def asgd(p, g, s, t, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0):
+    s.setdefault("ax", np.zeros_like(p))
+    eta = lr / (1 + lambd * lr * (t - 1)) ** alpha
+    mu = 1 / max(1, t - 1 - t0)
+    g = g + weight_decay * p
+    p = p * (1 - lambd * eta) - eta * g
+    s["ax"] = s["ax"] + mu * (p - s["ax"])
+    return p
+
+
+def lion(p, g, s, t, lr=1e-4, beta_1=0.9, beta_2=0.99, weight_decay=0.0):
+    """Chen et al., 2023, Algorithm 2."""
+    s.setdefault("m", np.zeros_like(p))
+    c = beta_1 * s["m"] + (1 - beta_1) * g
+    p = p - lr * (np.sign(c) + weight_decay * p)
+    s["m"] = beta_2 * s["m"] + (1 - beta_2) * g
+    return p
+
+
 def clip(grads, clip_norm=None, clip_value=None):
     """Global-norm then value clipping, as torch's clip_grad_norm_ / clip_grad_value_."""
     if clip_norm is not None:

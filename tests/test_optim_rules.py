@@ -7,15 +7,21 @@ from threadpoolctl import threadpool_limits
 import _optim_reference as ref
 from fastopt._openmp import max_threads, openmp_enabled
 from fastopt.optim import (
+    ASGD,
     SGD,
+    Adadelta,
     Adagrad,
     Adam,
+    Adamax,
     AdamW,
     CosineAnnealing,
     ExponentialDecay,
     InverseScaling,
+    Lion,
     NAdam,
+    RAdam,
     RMSprop,
+    Rprop,
     SklearnAdam,
     SklearnSGD,
     StepDecay,
@@ -43,6 +49,19 @@ CASES = [
     (SklearnSGD, ref.sklearn_sgd, dict(lr=0.05)),
     (SklearnSGD, ref.sklearn_sgd, dict(lr=0.05, momentum=0.5, nesterov=False)),
     (SklearnAdam, ref.sklearn_adam, dict(lr=0.01, beta_1=0.8)),
+    (Adadelta, ref.adadelta, dict(lr=1.0)),
+    (Adadelta, ref.adadelta, dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.05)),
+    (Adamax, ref.adamax, dict(lr=0.01)),
+    (Adamax, ref.adamax, dict(lr=0.01, beta_1=0.8, beta_2=0.95, weight_decay=0.05)),
+    (RAdam, ref.radam, dict(lr=0.01, weight_decay=0.05)),
+    (RAdam, ref.radam, dict(lr=0.01, beta_2=0.9, weight_decay=0.5, decoupled_weight_decay=True)),
+    (Rprop, ref.rprop, dict(lr=0.01)),
+    (Rprop, ref.rprop, dict(lr=0.05, etaminus=0.3, etaplus=1.5, step_size_min=1e-3,
+                            step_size_max=0.2)),
+    (ASGD, ref.asgd, dict(lr=0.05)),
+    (ASGD, ref.asgd, dict(lr=0.05, lambd=0.01, alpha=0.5, t0=20, weight_decay=0.05)),
+    (Lion, ref.lion, dict(lr=1e-3)),
+    (Lion, ref.lion, dict(lr=1e-3, beta_1=0.8, beta_2=0.9, weight_decay=0.5)),
 ]
 IDS = [f"{cls.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for cls, _, kw in CASES]
 

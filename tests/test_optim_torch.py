@@ -17,16 +17,22 @@ import numpy as np
 import pytest
 
 from fastopt.optim import (
+    ASGD,
     SGD,
+    Adadelta,
     Adagrad,
     Adam,
+    Adamax,
     AdamW,
     CosineAnnealing,
     ExponentialDecay,
     NAdam,
+    RAdam,
     RMSprop,
+    Rprop,
     StepDecay,
 )
+from fastopt.optim._rule_table import TUPLE_PARAMETERS
 
 torch = pytest.importorskip("torch")
 
@@ -114,6 +120,7 @@ def _check_against_torch(fo_opt, torch_cls, torch_kwargs, dtype, n_steps=N_STEPS
         for i, (buf, tstate) in enumerate(zip(bufs, tstates)):
             _assert_close(buf, tstate[name].numpy(), rtol, f"{name}[{i}]")
     assert state.step_count == n_steps
+    return state, tstates
 
 
 SGD_OPTIONS = [
@@ -304,3 +311,59 @@ def test_scheduled_optimizer_matches_torch_optimizer_with_scheduler(name, optimi
     make_fo, torch_cls, torch_kwargs = SCHEDULED_OPTIMIZERS[optimizer]
     _check_against_torch(make_fo(make_schedule()), torch_cls, torch_kwargs, np.float64,
                          scheduler=make_scheduler)
+
+
+def _split_tuples(options):
+    """fastopt's scalar pairs (beta_1/beta_2, ...) for torch's tuples (betas, ...)."""
+    fo = dict(options)
+    for torch_name, names in TUPLE_PARAMETERS.items():
+        if torch_name in fo:
+            fo.update(zip(names, fo.pop(torch_name)))
+    return fo
+
+
+# One row per rule: fastopt class, torch class, fixed options, option grid (torch's spelling).
+TORCH_TABLE = {
+    "Adadelta": (Adadelta, torch.optim.Adadelta, dict(lr=0.5),
+                 _grid(rho=[0.9, 0.5], eps=[1e-6, 1e-3], weight_decay=[0.0, 1e-2])),
+    "Adamax": (Adamax, torch.optim.Adamax, dict(lr=0.01),
+               _grid(betas=[(0.9, 0.999), (0.8, 0.95)], eps=[1e-8, 1e-3],
+                     weight_decay=[0.0, 1e-2])),
+    "RAdam": (RAdam, torch.optim.RAdam, dict(lr=0.01),
+              _grid(betas=[(0.9, 0.999), (0.8, 0.95)], weight_decay=[0.0, 0.1],
+                    decoupled_weight_decay=[False, True])),
+    "Rprop": (Rprop, torch.optim.Rprop, dict(lr=0.02),
+              _grid(etas=[(0.5, 1.2), (0.3, 1.5)], step_sizes=[(1e-6, 50.0), (1e-3, 0.05)])),
+    "ASGD": (ASGD, torch.optim.ASGD, dict(lr=0.05, alpha=0.5),
+             _grid(lambd=[1e-4, 1e-2], t0=[1e6, 10.0], weight_decay=[0.0, 1e-2])),
+}
+TORCH_CASES = [(name, options) for name, (_, _, _, grid) in TORCH_TABLE.items()
+               for options in grid]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, options", TORCH_CASES,
+                         ids=[f"{n}-{_id(o)}" for n, o in TORCH_CASES])
+def test_table_rule_matches_torch(name, options, dtype):
+    """Parameters, every state buffer and (ASGD) the scalar state follow torch.optim."""
+    fo_cls, torch_cls, fixed, _ = TORCH_TABLE[name]
+    fo_opt = fo_cls(**fixed, **_split_tuples(options))
+    state, tstates = _check_against_torch(fo_opt, torch_cls, dict(fixed, **options), dtype)
+    for scalar, value in state.scalars.items():
+        _assert_close(value, float(tstates[0][scalar]), RTOL[dtype], scalar)
+
+
+@pytest.mark.parametrize("name", list(TORCH_TABLE))
+def test_table_rule_defaults_are_torchs(name):
+    import inspect
+
+    fo_cls, torch_cls, _, _ = TORCH_TABLE[name]
+    torch_defaults = {k: v.default for k, v in inspect.signature(torch_cls).parameters.items()
+                      if v.default is not inspect.Parameter.empty}
+    fo_defaults = fo_cls().get_params()
+    for key, value in _split_tuples(torch_defaults).items():
+        if key in fo_defaults:
+            assert fo_defaults[key] == value, key
+    assert set(fo_defaults) - set(_split_tuples(torch_defaults)) <= {
+        "clip_norm", "clip_value", "schedule"}
+

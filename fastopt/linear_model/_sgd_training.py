@@ -17,7 +17,8 @@ from sklearn.utils import check_random_state
 from fastopt._openmp import max_threads
 from fastopt._progress import epoch_progress
 from fastopt.linear_model import _sgd_fast
-from fastopt.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from fastopt.optim import (ASGD, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Optimizer,
+                           RAdam, RMSprop, Rprop)
 
 MAX_INT = np.iinfo(np.int32).max
 SPARSE_INTERCEPT_DECAY = 0.01
@@ -30,10 +31,12 @@ STRING_SOLVERS = {
     "rmsprop": lambda: RMSprop(),
     "adam": lambda: Adam(),
     "adamw": lambda: AdamW(),
+    **{c.__name__.lower(): c for c in (Adadelta, Adamax, RAdam, Rprop, ASGD, Lion)},
 }
-# Rules whose step is already scaled per coordinate: sklearn's 'optimal' rate
-# (derived for plain SGD) means the constant rate eta0 for them.
-_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw"}
+# Rules whose step is already scaled per coordinate (or sets its own rate): sklearn's
+# 'optimal' rate (derived for plain SGD) means the constant rate eta0 for them.
+_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw", "adadelta", "adamax", "radam",
+                     "rprop", "asgd", "lion"}
 
 def _resolve_solver(est):
     """Return (optimizer object, lr_kind code) for the minibatch engine."""

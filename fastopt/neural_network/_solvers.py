@@ -10,17 +10,25 @@ where the rule has them). An optimizer object is cloned, never mutated.
 from sklearn.base import clone
 
 from fastopt.optim import (
+    ASGD,
+    Adadelta,
     Adagrad,
+    Adamax,
     AdamW,
+    Lion,
     NAdam,
     Optimizer,
+    RAdam,
     RMSprop,
+    Rprop,
     Schedule,
     SklearnAdam,
     SklearnSGD,
 )
 
-STRING_SOLVERS = ("lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam")
+# Solvers named after their class, with lr=learning_rate_init and their own other defaults.
+NAMED_SOLVERS = {c.__name__.lower(): c for c in (Adadelta, Adamax, RAdam, Rprop, ASGD, Lion)}
+STRING_SOLVERS = ("lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam", *NAMED_SOLVERS)
 
 __all__ = ["STRING_SOLVERS", "make_optimizer"]
 
@@ -49,6 +57,8 @@ def make_optimizer(est):
         return AdamW(lr=lr, **betas, **common)
     if solver == "nadam":
         return NAdam(lr=lr, **betas, **common)
+    if solver in NAMED_SOLVERS:
+        return NAMED_SOLVERS[solver](lr=lr, **common)
     if solver == "rmsprop":
         return RMSprop(lr=lr, eps=est.epsilon, **common)
     return Adagrad(lr=lr, eps=est.epsilon, **common)

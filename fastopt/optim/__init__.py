@@ -8,42 +8,15 @@
 >>> opt.step(params, np.ones(10, dtype=np.float32), state)
 """
 
-from fastopt.optim._optimizers import (
-    SGD,
-    Adagrad,
-    Adam,
-    AdamW,
-    NAdam,
-    Optimizer,
-    RMSprop,
-    SklearnAdam,
-    SklearnSGD,
-)
-from fastopt.optim._schedules import (
-    Constant,
-    CosineAnnealing,
-    ExponentialDecay,
-    InverseScaling,
-    Schedule,
-    StepDecay,
-)
+from fastopt.optim import _optimizers, _schedules
+from fastopt.optim._optimizers import *  # noqa: F403 -- one class per row of the rule table
+from fastopt.optim._schedules import *  # noqa: F403
 from fastopt.optim._state import OptimizerState
 
-__all__ = [
-    "SGD",
-    "Adagrad",
-    "Adam",
-    "AdamW",
-    "Constant",
-    "CosineAnnealing",
-    "ExponentialDecay",
-    "InverseScaling",
-    "NAdam",
-    "Optimizer",
-    "OptimizerState",
-    "RMSprop",
-    "Schedule",
-    "SklearnAdam",
-    "SklearnSGD",
-    "StepDecay",
-]
+__all__ = sorted([*_optimizers.__all__, *_schedules.__all__, "OptimizerState"])
+
+# Public names in messages and reprs: scikit-learn's parameter validation names
+# a type by its module ("an instance of 'fastopt.optim.Optimizer'").
+for _name in [*_optimizers.__all__, *_schedules.__all__]:
+    globals()[_name].__module__ = __name__
+del _name

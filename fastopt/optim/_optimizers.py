@@ -9,87 +9,163 @@ place with one fused compiled pass. The same objects configure the training
 loops of fastopt's estimators (``solver=Adam(lr=1e-3)``).
 
 The update rules reproduce the algorithms published in PyTorch's
-``torch.optim`` documentation, with the same defaults. Every optimizer also
-takes ``clip_norm`` (rescale the gradient to at most this global L2 norm, as
-``torch.nn.utils.clip_grad_norm_``), ``clip_value`` (clamp every gradient
-entry to ``[-clip_value, clip_value]``, applied after ``clip_norm``) and
-``schedule`` (a :mod:`fastopt.optim` learning-rate schedule, counted in steps).
+``torch.optim`` documentation, with the same defaults (Lion: the paper's).
+Each class carries its update rule as math and its reference; its
+hyper-parameters, defaults and validation come from its row of
+``_rule_table.RULES``. Every optimizer also takes ``clip_norm``,
+``clip_value`` and ``schedule`` (see :class:`Optimizer`).
 """
 
+import inspect
 import math
 from numbers import Real
 
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
-from fastopt.optim._rules import RuleKind
+from fastopt.optim._rule_table import RULES, TUPLE_PARAMETERS, rule_named
 from fastopt.optim._schedules import Constant, Schedule
 from fastopt.optim._state import OptimizerState
 
-__all__ = [
-    "SGD",
-    "Adagrad",
-    "Adam",
-    "AdamW",
-    "NAdam",
-    "Optimizer",
-    "RMSprop",
-    "SklearnAdam",
-    "SklearnSGD",
-]
+__all__ = ["Optimizer", *(rule.name for rule in RULES)]
 
-_NONNEG = Interval(Real, 0, None, closed="left")
-_POSITIVE = Interval(Real, 0, None, closed="neither")
-_UNIT = Interval(Real, 0, 1, closed="left")
+_CHECKS = {
+    "nonneg": Interval(Real, 0, None, closed="left"),
+    "positive": Interval(Real, 0, None, closed="neither"),
+    "unit": Interval(Real, 0, 1, closed="left"),
+    "closed_unit": Interval(Real, 0, 1, closed="both"),
+    "open_unit": Interval(Real, 0, 1, closed="neither"),
+    "above_one": Interval(Real, 1, None, closed="neither"),
+    "bool": "boolean",
+}
 
+# Parameters every optimizer takes besides its rule's hyper-parameters.
+_COMMON_DEFAULTS = {"clip_norm": None, "clip_value": None, "schedule": None}
 _COMMON_CONSTRAINTS = {
-    "lr": [_NONNEG],
-    "clip_norm": [_POSITIVE, None],
-    "clip_value": [_POSITIVE, None],
+    "clip_norm": [_CHECKS["positive"], None],
+    "clip_value": [_CHECKS["positive"], None],
     "schedule": [Schedule, None],
 }
 
+# Every RuleConfig field, at the value meaning "not used by this rule".
+_UNUSED_FIELDS = {p.c_field: (False if p.check == "bool" else 0.0)
+                  for rule in RULES for p in rule.params}
+
+
+def _signature(rule):
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    defaults = {**{p.name: p.default for p in rule.params}, **_COMMON_DEFAULTS}
+    return inspect.Signature([inspect.Parameter("self", kind)] + [
+        inspect.Parameter(name, kind, default=default) for name, default in defaults.items()])
+
+
+def _refuse_pytorch_tuples(cls_name, signature, kwargs):
+    """Raise TypeError for PyTorch's tuple arguments, naming the two scalars to use."""
+    for torch_name, (first, second) in TUPLE_PARAMETERS.items():
+        if torch_name in kwargs and first in signature.parameters:
+            value = kwargs[torch_name]
+            a, b = value if isinstance(value, (tuple, list)) and len(value) == 2 else ("...",) * 2
+            raise TypeError(
+                f"{cls_name} takes {first} and {second} as two parameters (so that each can be "
+                f"searched), not PyTorch's {torch_name}=(...): use "
+                f"{cls_name}({first}={a}, {second}={b})"
+            )
+
+
+def _make_init(rule):
+    """``__init__`` storing the rule's hyper-parameters, with their names and defaults."""
+    signature = _signature(rule)
+
+    def __init__(self, *args, **kwargs):
+        _refuse_pytorch_tuples(rule.name, signature, kwargs)
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{rule.name}(): {exc}; its parameters are "
+                            f"{', '.join(list(signature.parameters)[1:])}") from None
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    __init__.__qualname__ = f"{rule.name}.__init__"
+    __init__.__doc__ = f"Store the hyper-parameters of :class:`{rule.name}`."
+    return __init__
+
+
+def _parameters_section(rule):
+    """The numpydoc Parameters section of the rule's class, from its declaration."""
+    lines = ["Parameters", "----------"]
+    for p in rule.params:
+        lines += [f"{p.name} : {'bool' if p.check == 'bool' else 'float'}, "
+                  f"default={p.default!r}", f"    {p.doc}"]
+    lines.append("clip_norm, clip_value, schedule : see :class:`Optimizer`.")
+    return "\n".join("    " + line for line in lines) + "\n"
+
+
+def _document(doc, rule):
+    """Insert the Parameters section before the Examples section (or at the end)."""
+    marker = "\n    Examples\n"
+    if marker in doc:
+        head, tail = doc.split(marker, 1)
+        return f"{head.rstrip()}\n\n{_parameters_section(rule)}{marker}{tail}"
+    return f"{doc.rstrip()}\n\n{_parameters_section(rule)}    "
+
 
 class Optimizer(BaseEstimator):
-    """Base class: turns validated hyper-parameters into compiled state."""
+    """Base class of the optimizers: turns validated hyper-parameters into compiled state.
 
-    _kind = None
-    _buffer_names = ()
-    _parameter_constraints = dict(_COMMON_CONSTRAINTS)
+    A subclass names its row of the rule table (``class Adam(Optimizer,
+    rule="Adam")``); its ``__init__``, its parameter validation and the
+    Parameters section of its docstring follow from that row. Besides its
+    rule's hyper-parameters, every optimizer takes:
 
-    def _rule_fields(self):
-        """Hyper-parameters of this rule as ``RuleConfig`` fields."""
-        return {}
+    Parameters
+    ----------
+    clip_norm : float, default=None
+        Rescale the gradient to at most this global L2 norm, as
+        ``torch.nn.utils.clip_grad_norm_`` (None: off).
+    clip_value : float, default=None
+        Clamp every gradient entry to ``[-clip_value, clip_value]``, after
+        ``clip_norm`` (None: off).
+    schedule : Schedule, default=None
+        A :mod:`fastopt.optim` learning-rate schedule, counted in steps
+        (None: constant rate).
+    """
+
+    _rule = None
+
+    def __init_subclass__(cls, rule=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if rule is None:
+            return
+        cls._rule = rule_named(rule)
+        cls.__init__ = _make_init(cls._rule)
+        cls._parameter_constraints = {
+            **{p.name: [_CHECKS[p.check]] for p in cls._rule.params}, **_COMMON_CONSTRAINTS}
+        cls.__doc__ = _document(cls.__doc__, cls._rule)
 
     def _check_consistency(self):
         """Constraints across parameters; raise ValueError when violated."""
 
     def rule_config(self):
         """Validate the hyper-parameters and return the compiled ``RuleConfig`` dict."""
+        if self._rule is None:
+            raise TypeError(
+                "Optimizer is the base class; use one of its subclasses, e.g. Adam() or SGD()")
         self._validate_params()
         self._check_consistency()
         schedule = self.schedule if self.schedule is not None else Constant()
-        config = {
-            "kind": int(self._kind),
-            "lr": float(self.lr),
-            "momentum": 0.0,
-            "dampening": 0.0,
-            "weight_decay": 0.0,
-            "eps": 0.0,
-            "beta1": 0.0,
-            "beta2": 0.0,
-            "alpha": 0.0,
-            "lr_decay": 0.0,
-            "initial_accumulator_value": 0.0,
-            "momentum_decay": 0.0,
-            "nesterov": False,
-            "centered": False,
-            "amsgrad": False,
-            "clip_norm": float(self.clip_norm) if self.clip_norm is not None else 0.0,
-            "clip_value": float(self.clip_value) if self.clip_value is not None else math.inf,
-            "schedule": schedule.to_config(),
-        }
-        config.update(self._rule_fields())
+        config = dict(_UNUSED_FIELDS)
+        for p in self._rule.params:
+            value = getattr(self, p.name)
+            config[p.c_field] = bool(value) if p.check == "bool" else float(value)
+        config.update(
+            kind=RULES.index(self._rule),
+            clip_norm=float(self.clip_norm) if self.clip_norm is not None else 0.0,
+            clip_value=float(self.clip_value) if self.clip_value is not None else math.inf,
+            schedule=schedule.to_config(),
+        )
         return config
 
     def init(self, params):
@@ -105,9 +181,10 @@ class Optimizer(BaseEstimator):
         Returns
         -------
         state : OptimizerState
-            Step count and per-element buffers (zero-initialised, like PyTorch).
+            Step count, scalar state and per-element buffers, initialised as
+            PyTorch does.
         """
-        return OptimizerState(self.rule_config(), params, self._buffer_names)
+        return OptimizerState(self.rule_config(), params)
 
     def step(self, params, grads, state):
         """Update ``params`` in place from ``grads``.
@@ -124,11 +201,7 @@ class Optimizer(BaseEstimator):
         state.step(params, grads)
 
 
-def _betas_constraints():
-    return {"beta_1": [_UNIT], "beta_2": [_UNIT], "eps": [_NONNEG]}
-
-
-class SGD(Optimizer):
+class SGD(Optimizer, rule="SGD"):
     r"""Stochastic gradient descent with momentum, dampening and Nesterov.
 
     .. math::
@@ -142,20 +215,6 @@ class SGD(Optimizer):
 
     Reproduces ``torch.optim.SGD`` (momentum after Sutskever et al., 2013).
 
-    Parameters
-    ----------
-    lr : float, default=1e-3
-        Learning rate :math:`\eta`.
-    momentum : float, default=0.0
-        Momentum factor :math:`\mu`.
-    dampening : float, default=0.0
-        Dampening :math:`\tau` for momentum.
-    weight_decay : float, default=0.0
-        L2 penalty :math:`\lambda` added to the gradient.
-    nesterov : bool, default=False
-        Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
-    clip_norm, clip_value, schedule : see :class:`Optimizer`.
-
     Examples
     --------
     >>> import numpy as np
@@ -168,27 +227,6 @@ class SGD(Optimizer):
     array([-0.1, -0.1, -0.1])
     """
 
-    _kind = RuleKind.RULE_SGD
-    _buffer_names = ("momentum_buffer",)
-    _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
-        "momentum": [_NONNEG],
-        "dampening": [Interval(Real, 0, 1, closed="both")],
-        "weight_decay": [_NONNEG],
-        "nesterov": ["boolean"],
-    }
-
-    def __init__(self, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, clip_norm=None, clip_value=None, schedule=None):
-        self.lr = lr
-        self.momentum = momentum
-        self.dampening = dampening
-        self.weight_decay = weight_decay
-        self.nesterov = nesterov
-        self.clip_norm = clip_norm
-        self.clip_value = clip_value
-        self.schedule = schedule
-
     def _check_consistency(self):
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
@@ -196,12 +234,8 @@ class SGD(Optimizer):
                 f"momentum={self.momentum}, dampening={self.dampening}"
             )
 
-    def _rule_fields(self):
-        return {"momentum": float(self.momentum), "dampening": float(self.dampening),
-                "weight_decay": float(self.weight_decay), "nesterov": bool(self.nesterov)}
 
-
-class Adagrad(Optimizer):
+class Adagrad(Optimizer, rule="Adagrad"):
     r"""Adagrad.
 
     .. math::
@@ -212,50 +246,10 @@ class Adagrad(Optimizer):
         \theta_t &= \theta_{t-1} - \tilde\eta_t\, g_t / (\sqrt{s_t} + \epsilon)
 
     Reproduces ``torch.optim.Adagrad`` (Duchi, Hazan & Singer, 2011).
-
-    Parameters
-    ----------
-    lr : float, default=1e-2
-        Learning rate :math:`\eta`.
-    lr_decay : float, default=0.0
-        Learning-rate decay :math:`\delta`.
-    weight_decay : float, default=0.0
-        L2 penalty :math:`\lambda` added to the gradient.
-    initial_accumulator_value : float, default=0.0
-        Initial value :math:`a` of the sum of squares.
-    eps : float, default=1e-10
-        Term :math:`\epsilon` added to the denominator.
-    clip_norm, clip_value, schedule : see :class:`Optimizer`.
     """
 
-    _kind = RuleKind.RULE_ADAGRAD
-    _buffer_names = ("sum",)
-    _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
-        "lr_decay": [_NONNEG],
-        "weight_decay": [_NONNEG],
-        "initial_accumulator_value": [_NONNEG],
-        "eps": [_NONNEG],
-    }
 
-    def __init__(self, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
-                 eps=1e-10, clip_norm=None, clip_value=None, schedule=None):
-        self.lr = lr
-        self.lr_decay = lr_decay
-        self.weight_decay = weight_decay
-        self.initial_accumulator_value = initial_accumulator_value
-        self.eps = eps
-        self.clip_norm = clip_norm
-        self.clip_value = clip_value
-        self.schedule = schedule
-
-    def _rule_fields(self):
-        return {"lr_decay": float(self.lr_decay), "weight_decay": float(self.weight_decay),
-                "initial_accumulator_value": float(self.initial_accumulator_value),
-                "eps": float(self.eps)}
-
-
-class RMSprop(Optimizer):
+class RMSprop(Optimizer, rule="RMSprop"):
     r"""RMSprop, optionally centered and with momentum.
 
     .. math::
@@ -271,54 +265,10 @@ class RMSprop(Optimizer):
 
     Reproduces ``torch.optim.RMSprop`` (Hinton, Lecture 6e; centered version
     after Graves, 2013).
-
-    Parameters
-    ----------
-    lr : float, default=1e-2
-        Learning rate :math:`\eta`.
-    alpha : float, default=0.99
-        Smoothing constant :math:`\alpha` (the "decay" of Keras/TF).
-    eps : float, default=1e-8
-        Term :math:`\epsilon` added to the denominator.
-    weight_decay : float, default=0.0
-        L2 penalty :math:`\lambda` added to the gradient.
-    momentum : float, default=0.0
-        Momentum factor :math:`\mu`.
-    centered : bool, default=False
-        Normalise by an estimate of the gradient's variance.
-    clip_norm, clip_value, schedule : see :class:`Optimizer`.
     """
 
-    _kind = RuleKind.RULE_RMSPROP
-    _buffer_names = ("square_avg", "grad_avg", "momentum_buffer")
-    _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
-        "alpha": [_UNIT],
-        "eps": [_NONNEG],
-        "weight_decay": [_NONNEG],
-        "momentum": [_NONNEG],
-        "centered": ["boolean"],
-    }
 
-    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, clip_norm=None, clip_value=None, schedule=None):
-        self.lr = lr
-        self.alpha = alpha
-        self.eps = eps
-        self.weight_decay = weight_decay
-        self.momentum = momentum
-        self.centered = centered
-        self.clip_norm = clip_norm
-        self.clip_value = clip_value
-        self.schedule = schedule
-
-    def _rule_fields(self):
-        return {"alpha": float(self.alpha), "eps": float(self.eps),
-                "weight_decay": float(self.weight_decay), "momentum": float(self.momentum),
-                "centered": bool(self.centered)}
-
-
-class Adam(Optimizer):
+class Adam(Optimizer, rule="Adam"):
     r"""Adam, optionally with AMSGrad.
 
     .. math::
@@ -336,22 +286,6 @@ class Adam(Optimizer):
     differs (it adds :math:`\epsilon` to the uncorrected :math:`\sqrt{v_t}`);
     see :class:`SklearnAdam`.
 
-    Parameters
-    ----------
-    lr : float, default=1e-3
-        Learning rate :math:`\eta`.
-    beta_1 : float, default=0.9
-        Decay :math:`\beta_1` of the first moment, in [0, 1).
-    beta_2 : float, default=0.999
-        Decay :math:`\beta_2` of the second moment, in [0, 1).
-    eps : float, default=1e-8
-        Term :math:`\epsilon` added to the denominator.
-    weight_decay : float, default=0.0
-        L2 penalty :math:`\lambda` added to the gradient.
-    amsgrad : bool, default=False
-        Use the running maximum of :math:`v_t`.
-    clip_norm, clip_value, schedule : see :class:`Optimizer`.
-
     Examples
     --------
     >>> import numpy as np
@@ -365,33 +299,8 @@ class Adam(Optimizer):
     True
     """
 
-    _kind = RuleKind.RULE_ADAM
-    _buffer_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
-        **_betas_constraints(),
-        "weight_decay": [_NONNEG],
-        "amsgrad": ["boolean"],
-    }
 
-    def __init__(self, lr=1e-3, beta_1=0.9, beta_2=0.999, eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, clip_norm=None, clip_value=None, schedule=None):
-        self.lr = lr
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.eps = eps
-        self.weight_decay = weight_decay
-        self.amsgrad = amsgrad
-        self.clip_norm = clip_norm
-        self.clip_value = clip_value
-        self.schedule = schedule
-
-    def _rule_fields(self):
-        return {"beta1": float(self.beta_1), "beta2": float(self.beta_2), "eps": float(self.eps),
-                "weight_decay": float(self.weight_decay), "amsgrad": bool(self.amsgrad)}
-
-
-class AdamW(Adam):
+class AdamW(Adam, rule="AdamW"):
     r"""AdamW: Adam with decoupled weight decay.
 
     .. math::
@@ -404,27 +313,10 @@ class AdamW(Adam):
 
     with :math:`\hat v_t` as in :class:`Adam`. Reproduces ``torch.optim.AdamW``
     (Loshchilov & Hutter, 2019); the decay uses the scheduled rate :math:`\eta_t`.
-
-    Parameters
-    ----------
-    lr : float, default=1e-3
-        Learning rate :math:`\eta`.
-    beta_1, beta_2, eps, amsgrad : as in :class:`Adam`.
-    weight_decay : float, default=1e-2
-        Decoupled decay coefficient :math:`\lambda`.
-    clip_norm, clip_value, schedule : see :class:`Optimizer`.
     """
 
-    _kind = RuleKind.RULE_ADAMW
 
-    def __init__(self, lr=1e-3, beta_1=0.9, beta_2=0.999, eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, clip_norm=None, clip_value=None, schedule=None):
-        super().__init__(lr=lr, beta_1=beta_1, beta_2=beta_2, eps=eps,
-                         weight_decay=weight_decay, amsgrad=amsgrad, clip_norm=clip_norm,
-                         clip_value=clip_value, schedule=schedule)
-
-
-class NAdam(Optimizer):
+class NAdam(Optimizer, rule="NAdam"):
     r"""NAdam: Adam with Nesterov momentum and a momentum schedule.
 
     .. math::
@@ -439,50 +331,10 @@ class NAdam(Optimizer):
             - \eta\, \frac{\mu_{t+1}}{1 - \prod_{i \le t+1} \mu_i} \frac{m_t}{d_t}
 
     Reproduces ``torch.optim.NAdam`` (Dozat, 2016).
-
-    Parameters
-    ----------
-    lr : float, default=2e-3
-        Learning rate :math:`\eta`.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Moment decays, in [0, 1).
-    eps : float, default=1e-8
-        Term :math:`\epsilon` added to the denominator.
-    weight_decay : float, default=0.0
-        L2 penalty :math:`\lambda` added to the gradient.
-    momentum_decay : float, default=4e-3
-        Momentum schedule constant :math:`\psi`.
-    clip_norm, clip_value, schedule : see :class:`Optimizer`.
     """
 
-    _kind = RuleKind.RULE_NADAM
-    _buffer_names = ("exp_avg", "exp_avg_sq")
-    _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
-        **_betas_constraints(),
-        "weight_decay": [_NONNEG],
-        "momentum_decay": [_NONNEG],
-    }
 
-    def __init__(self, lr=2e-3, beta_1=0.9, beta_2=0.999, eps=1e-8, weight_decay=0.0,
-                 momentum_decay=4e-3, clip_norm=None, clip_value=None, schedule=None):
-        self.lr = lr
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.eps = eps
-        self.weight_decay = weight_decay
-        self.momentum_decay = momentum_decay
-        self.clip_norm = clip_norm
-        self.clip_value = clip_value
-        self.schedule = schedule
-
-    def _rule_fields(self):
-        return {"beta1": float(self.beta_1), "beta2": float(self.beta_2), "eps": float(self.eps),
-                "weight_decay": float(self.weight_decay),
-                "momentum_decay": float(self.momentum_decay)}
-
-
-class SklearnSGD(Optimizer):
+class SklearnSGD(Optimizer, rule="SklearnSGD"):
     r"""scikit-learn's MLP ``solver='sgd'`` update.
 
     .. math::
@@ -494,40 +346,10 @@ class SklearnSGD(Optimizer):
     The formula of ``sklearn.neural_network._stochastic_optimizers.SGDOptimizer``
     (the gradient there already contains the L2 term), used by
     ``MLPClassifier(solver='sgd')`` so that fastopt reproduces scikit-learn.
-
-    Parameters
-    ----------
-    lr : float, default=1e-3
-        Learning rate :math:`\eta` (``learning_rate_init``).
-    momentum : float, default=0.9
-        Momentum :math:`\mu`.
-    nesterov : bool, default=True
-        Nesterov's momentum (``nesterovs_momentum``).
-    clip_norm, clip_value, schedule : see :class:`Optimizer`.
     """
 
-    _kind = RuleKind.RULE_SK_SGD
-    _buffer_names = ("velocity",)
-    _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterov": ["boolean"],
-    }
 
-    def __init__(self, lr=1e-3, momentum=0.9, nesterov=True, clip_norm=None, clip_value=None,
-                 schedule=None):
-        self.lr = lr
-        self.momentum = momentum
-        self.nesterov = nesterov
-        self.clip_norm = clip_norm
-        self.clip_value = clip_value
-        self.schedule = schedule
-
-    def _rule_fields(self):
-        return {"momentum": float(self.momentum), "nesterov": bool(self.nesterov)}
-
-
-class SklearnAdam(Optimizer):
+class SklearnAdam(Optimizer, rule="SklearnAdam"):
     r"""scikit-learn's MLP ``solver='adam'`` update.
 
     .. math::
@@ -541,31 +363,129 @@ class SklearnAdam(Optimizer):
     the bias correction is folded into the rate and :math:`\epsilon` is added to
     the uncorrected :math:`\sqrt{v_t}` (PyTorch's :class:`Adam` adds it to the
     corrected one).
-
-    Parameters
-    ----------
-    lr : float, default=1e-3
-        Learning rate :math:`\eta` (``learning_rate_init``).
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Moment decays, in [0, 1).
-    eps : float, default=1e-8
-        Term :math:`\epsilon` (``epsilon``).
-    clip_norm, clip_value, schedule : see :class:`Optimizer`.
     """
 
-    _kind = RuleKind.RULE_SK_ADAM
-    _buffer_names = ("exp_avg", "exp_avg_sq")
-    _parameter_constraints = {**_COMMON_CONSTRAINTS, **_betas_constraints()}
 
-    def __init__(self, lr=1e-3, beta_1=0.9, beta_2=0.999, eps=1e-8, clip_norm=None,
-                 clip_value=None, schedule=None):
-        self.lr = lr
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.eps = eps
-        self.clip_norm = clip_norm
-        self.clip_value = clip_value
-        self.schedule = schedule
+class Adadelta(Optimizer, rule="Adadelta"):
+    r"""Adadelta: steps scaled by the ratio of two running RMS values.
 
-    def _rule_fields(self):
-        return {"beta1": float(self.beta_1), "beta2": float(self.beta_2), "eps": float(self.eps)}
+    .. math::
+
+        g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
+        v_t &= \rho v_{t-1} + (1 - \rho) g_t^2 \\
+        \Delta_t &= \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t \\
+        u_t &= \rho u_{t-1} + (1 - \rho) \Delta_t^2 \\
+        \theta_t &= \theta_{t-1} - \eta\, \Delta_t
+
+    Reproduces ``torch.optim.Adadelta`` (Zeiler, 2012, "ADADELTA: an adaptive
+    learning rate method"); the buffers are :math:`v` (``square_avg``) and
+    :math:`u` (``acc_delta``).
+    """
+
+
+class Adamax(Optimizer, rule="Adamax"):
+    r"""Adamax: Adam with the infinity norm in place of the second moment.
+
+    .. math::
+
+        g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        u_t &= \max(\beta_2 u_{t-1},\ |g_t| + \epsilon) \\
+        \theta_t &= \theta_{t-1} - \frac{\eta}{1 - \beta_1^t} \frac{m_t}{u_t}
+
+    Reproduces ``torch.optim.Adamax`` (Kingma & Ba, 2015, section 7.1); the
+    buffers are :math:`m` (``exp_avg``) and :math:`u` (``exp_inf``).
+    """
+
+
+class RAdam(Optimizer, rule="RAdam"):
+    r"""RAdam: Adam with the variance of its adaptive rate rectified.
+
+    .. math::
+
+        \theta_{t-1} &\leftarrow \theta_{t-1} (1 - \eta_t \lambda)
+            \ \text{(decoupled)}, \quad
+            g_t \leftarrow g_t + \lambda \theta_{t-1} \ \text{(otherwise)} \\
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        \rho_\infty &= \frac{2}{1 - \beta_2} - 1, \quad
+        \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} \\
+        r_t &= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}
+                          {(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}} \\
+        \theta_t &= \theta_{t-1} - \eta \frac{m_t}{1 - \beta_1^t} \cdot
+            \begin{cases} r_t \dfrac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon}
+                & \rho_t > 5 \\ 1 & \text{otherwise} \end{cases}
+
+    Reproduces ``torch.optim.RAdam`` including ``decoupled_weight_decay``
+    (Liu et al., 2020, "On the variance of the adaptive learning rate and
+    beyond").
+    """
+
+
+class Rprop(Optimizer, rule="Rprop"):
+    r"""Rprop: per-element step sizes driven by the sign of the gradient.
+
+    .. math::
+
+        f_t &= \begin{cases} \eta^+ & g_t g_{t-1} > 0 \\ \eta^- & g_t g_{t-1} < 0 \\
+                             1 & \text{otherwise} \end{cases}, \quad
+        s_0 = \eta \\
+        s_t &= \min(\max(s_{t-1} f_t, \Gamma_{min}), \Gamma_{max}) \\
+        g_t &\leftarrow 0 \ \text{where } g_t g_{t-1} < 0 \\
+        \theta_t &= \theta_{t-1} - \operatorname{sign}(g_t)\, s_t
+
+    Reproduces ``torch.optim.Rprop`` (Riedmiller & Braun, 1993); the buffers
+    are :math:`g_{t-1}` (``prev``) and :math:`s` (``step_size``). PyTorch's
+    ``etas`` and ``step_sizes`` pairs are the scalars ``etaminus``/``etaplus``
+    and ``step_size_min``/``step_size_max``. ``lr`` only sets the initial step
+    sizes, so a ``schedule`` has no effect. Rprop is meant for full-batch
+    gradients.
+    """
+
+    def _check_consistency(self):
+        if self.step_size_min > self.step_size_max:
+            raise ValueError(
+                f"step_size_min={self.step_size_min} must not exceed "
+                f"step_size_max={self.step_size_max}"
+            )
+
+
+class ASGD(Optimizer, rule="ASGD"):
+    r"""Averaged stochastic gradient descent.
+
+    .. math::
+
+        g_t &\leftarrow g_t + \lambda_{wd} \theta_{t-1} \\
+        \theta_t &= \theta_{t-1} (1 - \lambda \eta_t) - \eta_t g_t \\
+        \bar\theta_t &= \begin{cases} \theta_t & \mu_t = 1 \\
+            \bar\theta_{t-1} + \mu_t (\theta_t - \bar\theta_{t-1}) & \text{otherwise}
+            \end{cases} \\
+        \eta_{t+1} &= \frac{\eta}{(1 + \lambda \eta t)^\alpha}, \quad
+        \mu_{t+1} = \frac{1}{\max(1, t - t_0)}, \quad \eta_1 = \eta,\ \mu_1 = 1
+
+    Reproduces ``torch.optim.ASGD`` (Polyak & Juditsky, 1992, "Acceleration of
+    stochastic approximation by averaging"), with :math:`\lambda_{wd}` its
+    ``weight_decay``. The average :math:`\bar\theta` is the buffer ``ax``
+    (``state.buffers["ax"]``); :math:`\eta_t` and :math:`\mu_t` are
+    ``state.scalars``. With a ``schedule``, :math:`\eta` in the update of
+    :math:`\eta_{t+1}` is the scheduled rate of step :math:`t`, as with a
+    PyTorch scheduler stepped after each optimizer step.
+    """
+
+
+class Lion(Optimizer, rule="Lion"):
+    r"""Lion: sign of an interpolated momentum, with decoupled weight decay.
+
+    .. math::
+
+        c_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        \theta_t &= \theta_{t-1} - \eta \left(\operatorname{sign}(c_t)
+                    + \lambda \theta_{t-1}\right) \\
+        m_t &= \beta_2 m_{t-1} + (1 - \beta_2) g_t
+
+    The published rule of Chen et al., 2023, "Symbolic discovery of
+    optimization algorithms" (Algorithm 2), with its defaults; PyTorch has no
+    Lion. Every element moves by exactly :math:`\eta` (plus the decay), so
+    Lion wants a rate 3-10x smaller than AdamW's and a decay that much larger.
+    The buffer :math:`m` is ``exp_avg``.
+    """

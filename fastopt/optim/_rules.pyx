@@ -2,38 +2,32 @@
 """Optimizer update rules over flat buffers, callable without the GIL.
 
 Layering: ``schedule_lr`` (learning rate at step t) and ``rule_begin`` (the
-per-step scalars: bias corrections, NAdam factors, clipping scale) are scalar
-C functions; ``rule_apply`` runs the element-wise kernel from
-``csrc/fo_rules.h`` over contiguous chunks, one per thread above
-``PARALLEL_MIN`` elements (an OpenMP region costs about 1 us when both cores
-are free, and a scheduler time slice when another process holds one; an Adam
-step on 128k float32 parameters takes about 40 us, so below that the split
-cannot pay for the risk).
+per-step scalars: the common ones here, the rule's own in its C
+``fo_<rule>_begin``) are scalar functions; ``rule_apply`` runs the rule's
+element-wise kernel from ``csrc/fo_rules.h`` over contiguous chunks, one per
+thread above ``PARALLEL_MIN`` elements (below it the cost of an OpenMP region
+outweighs the split; the measurements are in benchmarks/README.md).
 ``grad_sumsq`` reduces over fixed-size blocks summed in block order, so the
 global gradient norm -- and every result -- is bit-identical whatever the
 thread count. Everything is fused over float32/float64 with ``floating``.
+
+The kinds, their kernels and their per-step scalars come from
+``_rule_table.py`` through the generated switches ``fo_rule_begin`` and
+``fo_rule_kernel_f32/_f64``. Those switches do nothing for an unknown kind;
+no unknown kind gets here, because ``OptimizerState`` -- the only place a
+``RuleConfig`` is built -- refuses it (``check_kinds``).
 """
 
 from cython.parallel cimport prange
 from libc.math cimport sqrt, pow, cos, floor, M_PI
+from libc.string cimport memset
 
 cdef extern from "fo_rules.h" nogil:
-    void fo_sgd_f32(float*, const float*, float*, Py_ssize_t, const fo_coef*)
-    void fo_sgd_f64(double*, const double*, double*, Py_ssize_t, const fo_coef*)
-    void fo_adagrad_f32(float*, const float*, float*, Py_ssize_t, const fo_coef*)
-    void fo_adagrad_f64(double*, const double*, double*, Py_ssize_t, const fo_coef*)
-    void fo_rmsprop_f32(float*, const float*, float*, float*, float*, Py_ssize_t, const fo_coef*)
-    void fo_rmsprop_f64(double*, const double*, double*, double*, double*, Py_ssize_t,
-                        const fo_coef*)
-    void fo_adam_f32(float*, const float*, float*, float*, float*, Py_ssize_t, const fo_coef*)
-    void fo_adam_f64(double*, const double*, double*, double*, double*, Py_ssize_t,
-                     const fo_coef*)
-    void fo_nadam_f32(float*, const float*, float*, float*, Py_ssize_t, const fo_coef*)
-    void fo_nadam_f64(double*, const double*, double*, double*, Py_ssize_t, const fo_coef*)
-    void fo_sk_sgd_f32(float*, const float*, float*, Py_ssize_t, const fo_coef*)
-    void fo_sk_sgd_f64(double*, const double*, double*, Py_ssize_t, const fo_coef*)
-    void fo_sk_adam_f32(float*, const float*, float*, float*, Py_ssize_t, const fo_coef*)
-    void fo_sk_adam_f64(double*, const double*, double*, double*, Py_ssize_t, const fo_coef*)
+    int fo_rule_begin(const RuleConfig*, RuleState*, fo_coef*)
+    int fo_rule_kernel_f32(int, float*, const float*, float*, float*, float*, Py_ssize_t,
+                           const fo_coef*)
+    int fo_rule_kernel_f64(int, double*, const double*, double*, double*, double*, Py_ssize_t,
+                           const fo_coef*)
     double fo_sumsq_f32(const float*, Py_ssize_t)
     double fo_sumsq_f64(const double*, Py_ssize_t)
     double INFINITY
@@ -65,24 +59,14 @@ cdef double schedule_lr(const Schedule* s, double lr, long long t) noexcept nogi
     return lr
 
 
-cdef int state_buffer_used(const RuleConfig* cfg, int k) noexcept nogil:
-    """Whether state buffer ``k`` (0, 1 or 2) is used by the rule in ``cfg``."""
-    if cfg.kind == RULE_SGD:
-        return k == 0 and cfg.momentum != 0.0
-    if cfg.kind == RULE_ADAGRAD or cfg.kind == RULE_SK_SGD:
-        return k == 0
-    if cfg.kind == RULE_RMSPROP:
-        return k == 0 or (k == 1 and cfg.centered) or (k == 2 and cfg.momentum > 0.0)
-    if cfg.kind == RULE_ADAM or cfg.kind == RULE_ADAMW:
-        return k < 2 or cfg.amsgrad
-    return k < 2
-
-
-cdef double state_buffer_initial(const RuleConfig* cfg, int k) noexcept nogil:
-    """Initial value of state buffer ``k`` (Adagrad's accumulator; else 0)."""
-    if cfg.kind == RULE_ADAGRAD and k == 0:
-        return cfg.initial_accumulator_value
-    return 0.0
+def check_kinds(dict config):
+    """Raise ValueError unless the rule and schedule kinds of ``config`` exist."""
+    for enum, kind in ((RuleKind, config["kind"]), (ScheduleKind, config["schedule"]["kind"])):
+        if kind not in [k.value for k in enum]:
+            raise ValueError(
+                f"unknown {enum.__name__} {kind!r}; the kinds are "
+                + ", ".join(f"{k.value} ({k.name})" for k in enum)
+            )
 
 
 cdef fo_coef rule_begin(const RuleConfig* cfg, RuleState* st, double grad_sumsq) noexcept nogil:
@@ -92,47 +76,17 @@ cdef fo_coef rule_begin(const RuleConfig* cfg, RuleState* st, double grad_sumsq)
     ``cfg.clip_norm > 0``.
     """
     cdef fo_coef c
-    cdef double lr, mu, mu_next, t
+    memset(&c, 0, sizeof(c))
     st.t += 1
-    t = <double>st.t
-    lr = schedule_lr(&cfg.schedule, cfg.lr, st.t)
-    c.lr = lr
+    c.lr = schedule_lr(&cfg.schedule, cfg.lr, st.t)
     c.gscale = 1.0
     if cfg.clip_norm > 0.0:
         c.gscale = cfg.clip_norm / (sqrt(grad_sumsq) + 1e-6)
         if not c.gscale < 1.0:
             c.gscale = 1.0
     c.clip = cfg.clip_value
-    c.weight_decay = cfg.weight_decay
-    c.decay = 1.0
-    c.momentum = cfg.momentum
-    c.dampening = cfg.dampening
-    c.beta1 = cfg.beta1
-    c.beta2 = cfg.beta2
-    c.alpha = cfg.alpha
-    c.eps = cfg.eps
-    c.nesterov = cfg.nesterov
-    c.centered = cfg.centered
-    c.amsgrad = cfg.amsgrad
     c.first = st.t == 1
-    c.bc1 = 1.0 - pow(cfg.beta1, t)
-    c.bc2 = 1.0 - pow(cfg.beta2, t)
-    c.bc2_sqrt = sqrt(c.bc2)
-    c.c_grad = 0.0
-    c.c_m = 0.0
-    if cfg.kind == RULE_ADAGRAD:
-        c.lr = lr / (1.0 + (t - 1.0) * cfg.lr_decay)
-    elif cfg.kind == RULE_ADAMW:
-        c.decay = 1.0 - lr * cfg.weight_decay
-        c.weight_decay = 0.0
-    elif cfg.kind == RULE_NADAM:
-        mu = cfg.beta1 * (1.0 - 0.5 * pow(0.96, t * cfg.momentum_decay))
-        mu_next = cfg.beta1 * (1.0 - 0.5 * pow(0.96, (t + 1.0) * cfg.momentum_decay))
-        st.mu_product = st.mu_product * mu
-        c.c_grad = lr * (1.0 - mu) / (1.0 - st.mu_product)
-        c.c_m = lr * mu_next / (1.0 - st.mu_product * mu_next)
-    elif cfg.kind == RULE_SK_SGD or cfg.kind == RULE_SK_ADAM:
-        c.weight_decay = 0.0
+    fo_rule_begin(cfg, st, &c)
     return c
 
 
@@ -142,37 +96,10 @@ cdef inline floating* _offset(floating* a, Py_ssize_t start) noexcept nogil:
 
 cdef void _kernel(const RuleConfig* cfg, const fo_coef* c, floating* p, const floating* g,
                   floating* s0, floating* s1, floating* s2, Py_ssize_t n) noexcept nogil:
-    cdef int kind = cfg.kind
     if floating is float:
-        if kind == RULE_SGD:
-            fo_sgd_f32(p, g, s0, n, c)
-        elif kind == RULE_ADAGRAD:
-            fo_adagrad_f32(p, g, s0, n, c)
-        elif kind == RULE_RMSPROP:
-            fo_rmsprop_f32(p, g, s0, s1, s2, n, c)
-        elif kind == RULE_ADAM or kind == RULE_ADAMW:
-            fo_adam_f32(p, g, s0, s1, s2, n, c)
-        elif kind == RULE_NADAM:
-            fo_nadam_f32(p, g, s0, s1, n, c)
-        elif kind == RULE_SK_SGD:
-            fo_sk_sgd_f32(p, g, s0, n, c)
-        elif kind == RULE_SK_ADAM:
-            fo_sk_adam_f32(p, g, s0, s1, n, c)
+        fo_rule_kernel_f32(cfg.kind, p, g, s0, s1, s2, n, c)
     else:
-        if kind == RULE_SGD:
-            fo_sgd_f64(p, g, s0, n, c)
-        elif kind == RULE_ADAGRAD:
-            fo_adagrad_f64(p, g, s0, n, c)
-        elif kind == RULE_RMSPROP:
-            fo_rmsprop_f64(p, g, s0, s1, s2, n, c)
-        elif kind == RULE_ADAM or kind == RULE_ADAMW:
-            fo_adam_f64(p, g, s0, s1, s2, n, c)
-        elif kind == RULE_NADAM:
-            fo_nadam_f64(p, g, s0, s1, n, c)
-        elif kind == RULE_SK_SGD:
-            fo_sk_sgd_f64(p, g, s0, n, c)
-        elif kind == RULE_SK_ADAM:
-            fo_sk_adam_f64(p, g, s0, s1, n, c)
+        fo_rule_kernel_f64(cfg.kind, p, g, s0, s1, s2, n, c)
 
 
 cdef void rule_apply(const RuleConfig* cfg, const fo_coef* c, floating* p, const floating* g,

@@ -2,8 +2,10 @@
 """Optimizer state over flat buffers, and the Python entry point of a step.
 
 An ``OptimizerState`` owns the hyper-parameters as a C struct, the step
-count, and up to three state buffers per parameter array (momentum, first
-and second moments, ...), all C-contiguous and of the parameters' dtype. A
+count and scalar state, and up to three state buffers per parameter array
+(momentum, first and second moments, ...), all C-contiguous and of the
+parameters' dtype. Which buffers a configuration uses, their names and their
+initial values come from the rule's row in ``_rule_table.py``. A
 step validates its arguments with cheap NumPy C-API checks -- so a refused
 step touches nothing -- and then runs the fused kernels of ``_rules`` with the
 GIL released. One flat parameter array costs one kernel pass; a list of
@@ -16,11 +18,15 @@ import numpy as np
 
 cimport numpy as cnp
 from cython cimport floating
-from fastopt.optim._rules cimport (
-    fo_coef, rule_begin, rule_apply, grad_sumsq, state_buffer_used, state_buffer_initial,
-)
+from fastopt.optim._rules cimport fo_coef, rule_begin, rule_apply, grad_sumsq
+
+from fastopt.optim._rule_table import RULES
+from fastopt.optim._rules import check_kinds
 
 cnp.import_array()
+
+# Every RuleState scalar, at the value of a rule that does not use it.
+_UNUSED_SCALARS = {s.name: 0.0 for rule in RULES for s in rule.scalars}
 
 cdef extern from "fo_config.h" nogil:
     int fo_omp_max_threads()
@@ -44,21 +50,22 @@ cdef class OptimizerState:
     """State of one optimizer over a fixed set of parameter arrays.
 
     Created by ``Optimizer.init(params)``; advanced by ``Optimizer.step`` (or
-    ``state.step``). Holds the step count and the per-element buffers, named
-    as in PyTorch's ``optimizer.state`` (``exp_avg``, ``exp_avg_sq``,
+    ``state.step``). Holds the step count, the scalar state (NAdam's
+    ``mu_product``, ASGD's ``eta`` and ``mu``) and the per-element buffers,
+    named as in PyTorch's ``optimizer.state`` (``exp_avg``, ``exp_avg_sq``,
     ``momentum_buffer``, ...).
     """
 
-    def __init__(self, dict config, params, tuple buffer_names):
+    def __init__(self, dict config, params):
         cdef list arrays = _as_list(params, "params")
-        cdef int k
         if len(arrays) == 0:
             raise ValueError("params is an empty list; pass at least one parameter array")
+        check_kinds(config)
         self.cfg = config
-        self.st.t = 0
-        self.st.mu_product = 1.0
+        rule = RULES[config["kind"]]
+        self.st = {"t": 0, **_UNUSED_SCALARS, **{s.name: s.initial(config) for s in rule.scalars}}
         self._single = isinstance(params, np.ndarray)
-        self.buffer_names = buffer_names
+        self.buffer_names = tuple(b.name for b in rule.buffers)
         dtype = arrays[0].dtype
         if dtype != np.float32 and dtype != np.float64:
             raise TypeError(
@@ -76,15 +83,11 @@ cdef class OptimizerState:
                 )
             self._check_writable(a, label)
         self.shapes = tuple(a.shape for a in arrays)
-        self._buffers = []
-        for a in arrays:
-            per_param = []
-            for k in range(3):
-                if state_buffer_used(&self.cfg, k):
-                    per_param.append(np.full(a.shape, state_buffer_initial(&self.cfg, k), dtype))
-                else:
-                    per_param.append(None)
-            self._buffers.append(per_param)
+        self._buffers = [
+            [np.full(a.shape, b.initial(config), dtype) if b.used(config) else None
+             for b in rule.buffers] + [None] * (3 - len(rule.buffers))
+            for a in arrays
+        ]
 
     @staticmethod
     def _check_writable(cnp.ndarray a, str label):
@@ -120,13 +123,19 @@ cdef class OptimizerState:
         return out
 
     @property
+    def scalars(self):
+        """Dict of the rule's scalar state (e.g. ASGD's ``eta`` and ``mu``)."""
+        cdef dict values = self.st
+        return {s.name: values[s.name] for s in RULES[self.cfg.kind].scalars}
+
+    @property
     def config(self):
         """The hyper-parameters this state was created with, as a dict."""
         return self.cfg
 
     def __reduce__(self):
-        return (_rebuild_state, (self.cfg, self.st.t, self.st.mu_product, self._single,
-                                 self.buffer_names, self.shapes, self.dtype, self._buffers))
+        return (_rebuild_state, (self.cfg, self.st, self._single, self.shapes, self.dtype,
+                                 self._buffers))
 
     def __repr__(self):
         return (f"OptimizerState(step_count={self.st.t}, dtype={np.dtype(self.dtype).name}, "
@@ -244,11 +253,9 @@ cdef void _step(OptimizerState self, list ps, list gs, floating* dtype_tag=NULL)
             rule_apply(&self.cfg, &c, p, g, s[0], s[1], s[2], n, n_threads)
 
 
-def _rebuild_state(config, t, mu_product, single, buffer_names, shapes, dtype, buffers):
+def _rebuild_state(config, rule_state, single, shapes, dtype, buffers):
     params = [np.empty(shape, dtype) for shape in shapes]
-    cdef OptimizerState state = OptimizerState(
-        config, params[0] if single else params, buffer_names)
-    state.st.t = t
-    state.st.mu_product = mu_product
+    cdef OptimizerState state = OptimizerState(config, params[0] if single else params)
+    state.st = rule_state
     state._buffers = buffers
     return state
