@@ -95,11 +95,12 @@ def test_fit_is_bit_identical_on_1_2_3_and_4_threads(case):
 
 
 def test_784_256_128_10_float32_predicts_identically_on_1_and_2_threads():
-    # the case: products of this size used to go to multi-threaded BLAS
+    # the case: products of this size used to go to multi-threaded BLAS,
+    # so both OpenMP's and BLAS's thread counts change here
     X, y, _ = _data(512, 784, np.float32, n_classes=10, seed=1)
     probas = []
     for n_threads in (1, 2):
-        with threadpool_limits(n_threads, user_api="openmp"), warnings.catch_warnings():
+        with threadpool_limits(n_threads), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est = MLPClassifier(hidden_layer_sizes=(256, 128), batch_size=128, max_iter=1, random_state=0)
             probas.append(est.fit(X, y).predict_proba(X))
