@@ -24,30 +24,12 @@
 #endif
 
 /* Threads for a compiled loop: omp_get_max_threads(), which OMP_NUM_THREADS and
- * threadpoolctl control -- except in a child created by fork(). GNU libgomp is
- * not fork-safe: a child whose parent already ran a parallel region deadlocks in
- * its first one. Like PyTorch, fastopt then runs every loop on one thread (and
- * callers skip the parallel region entirely when given one thread).
- * Every extension module that includes this header registers its own fork
- * handler when the shared object is loaded (a constructor), so no module can
- * forget to. */
+ * threadpoolctl control. fastopt runs no OpenMP parallel region (its loops run
+ * on the pool of fo_pool.h, which is fork-safe), so libgomp's lack of fork
+ * safety does not concern it and a forked child keeps every thread. */
 #ifdef _OPENMP
 #include <omp.h>
-#if !defined(_WIN32)
-#include <pthread.h>
-static volatile int fo_in_forked_child = 0;
-static void fo_mark_forked_child(void) { fo_in_forked_child = 1; }
-__attribute__((constructor)) static void fo_openmp_guard_fork(void)
-{
-    pthread_atfork(NULL, NULL, fo_mark_forked_child);
-}
-#else
-static const int fo_in_forked_child = 0;
-#endif
-static int fo_omp_max_threads(void)
-{
-    return fo_in_forked_child ? 1 : omp_get_max_threads();
-}
+static int fo_omp_max_threads(void) { return omp_get_max_threads(); }
 #else
 static int fo_omp_max_threads(void) { return 1; }
 #endif

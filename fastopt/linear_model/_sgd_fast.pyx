@@ -10,18 +10,21 @@ happens in Python):
     with the wscale trick, lazy L1, averaging, sklearn's learning rates. The
     per-sample body is C (``csrc/fo_sgd.h``). One *problem* per regressor or
     per one-vs-rest class. All problems visit the samples in one shuffled
-    order, and the active problems are split into one contiguous group per
-    thread (``prange``, GIL released); a thread fetches each row once for its
-    whole group. Problems are independent, so the result does not depend on
-    the thread count.
+    order, and the active problems are split into contiguous groups, blocks
+    of a job on fastopt's worker pool (``fastopt._openmp.run_blocks``, GIL
+    released); a thread fetches each row once for its whole group. Problems
+    are independent, so the result does not depend on the thread count.
 
 ``MinibatchSGD``
     every other solver and batch size: K outputs (one-vs-rest columns or
     softmax classes) in one flat buffer ``[coef (K x d) row-major, intercept
     (K)]``, the gradient of a minibatch, then one ``rule_step`` of a
-    fastopt.optim optimizer. Dense rows are gathered in chunks and the
-    outputs and gradient are two GEMMs per chunk (BLAS; reproducible for a
-    given BLAS thread count). CSR input uses lazy updates: the distinct
+    fastopt.optim optimizer. A dense minibatch is cut into fixed row blocks
+    (a layout that depends on the batch size only) run on the worker pool;
+    each block gathers its rows in chunks, and the outputs and its partial
+    gradient are two single-threaded GEMMs per chunk; the partials are added
+    in block order, so results do not depend on the thread count. CSR input
+    uses lazy updates: the distinct
     features of the batch are numbered, their coefficients (and the
     intercepts) with their optimizer state are copied into compact buffers,
     the gradient is summed sample by sample in a fixed order and stepped
@@ -37,12 +40,13 @@ engines keep raw pointers to arrays validated and kept alive here.
 import numpy as np
 cimport numpy as cnp
 from cython cimport floating
-from cython.parallel cimport prange, threadid
 from libc.math cimport exp, log, fabs, isfinite, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
 from fastopt._blas cimport gemm
+from fastopt._openmp cimport on_worker, plan_threads, run_blocks
+from fastopt._openmp import one_blas_thread
 from fastopt.optim._rules cimport RuleConfig, RuleState, rule_step
 from fastopt.optim._state cimport OptimizerState
 from fastopt._interrupt cimport (
@@ -127,6 +131,9 @@ def loss_derivative(str loss, double param, double y, double p):
     return fo_sgd_dloss(LOSSES[loss], param, y, p)
 
 
+# Cost model of a PlainSGD epoch: ns per stored value of a sampled row and problem.
+cdef double PLAIN_NS_PER_VALUE = 1.0
+
 cdef enum:
     # Samples per slice of a PlainSGD epoch; pending signals are handled between slices.
     INTERRUPT_SLICE = 8192
@@ -136,6 +143,14 @@ cdef enum:
     CHUNK_ROWS = 256
     # ... and at most this many bytes of gathered rows.
     CHUNK_BYTES = 1 << 20
+    # A dense minibatch is cut into blocks of at least BLOCK_ROWS rows, at
+    # most MAX_BLOCKS of them (a layout that depends on the batch size only).
+    BLOCK_ROWS = 64
+    MAX_BLOCKS = 16
+
+# Cost model of a dense minibatch: ns per value of the rows times outputs
+# (two GEMMs and the gather), one thread; see docs/threads.md.
+cdef double DENSE_NS_PER_VALUE = 0.25
 
 
 cdef class _Rows:
@@ -183,6 +198,22 @@ cdef void* _ptr(arr, dtype, str name, bint writeable=True) except NULL:
         raise ValueError(f"{name} must be a C-contiguous {np.dtype(dtype)} array"
                          + (" (writeable)" if writeable else ""))
     return cnp.PyArray_DATA(<cnp.ndarray> arr)
+
+
+ctypedef struct _PlainJob:
+    void* engine
+    const Py_ssize_t* act
+    Py_ssize_t n_act
+    Py_ssize_t n_groups
+    int* stop
+
+
+cdef void _plain_group(void* ctx, Py_ssize_t g) noexcept nogil:
+    """Block g of a PlainSGD epoch: the g-th of n_groups contiguous groups of problems."""
+    cdef _PlainJob* job = <_PlainJob*> ctx
+    cdef Py_ssize_t lo = g * job.n_act // job.n_groups
+    cdef Py_ssize_t hi = (g + 1) * job.n_act // job.n_groups
+    (<PlainSGD> job.engine)._run(job.act + lo, hi - lo, not on_worker(), job.stop)
 
 
 cdef class PlainSGD:
@@ -278,9 +309,18 @@ cdef class PlainSGD:
         Raises FloatingPointError when a coefficient or intercept stops being finite.
         """
         cdef Py_ssize_t[::1] act = np.ascontiguousarray(active, dtype=np.intp)
-        cdef Py_ssize_t a, k, g, n_act = act.shape[0]
-        cdef int nt = max(1, min(self.n_threads, n_act))
+        cdef Py_ssize_t a, k, n_act = act.shape[0]
+        cdef _PlainJob job
         cdef int stop = 0
+        # Problems are independent, so the grouping never changes a result.
+        # Cost model: a problem's epoch costs about one pass over the sampled
+        # values (PLAIN_NS_PER_VALUE each). Two groups per thread: a late
+        # worker leaves the caller at most one group to wait for, and groups
+        # stay large enough to share each row fetch among several problems.
+        cdef double work = (<double> n_act * self.order.shape[0] * PLAIN_NS_PER_VALUE
+                            * max(1.0, <double> self.rows.nnz / max(1, self.rows.n_samples)))
+        cdef int nt = plan_threads(work, n_act, self.n_threads)
+        cdef Py_ssize_t n_groups = min(n_act, 2 * nt)
         if n_act == 0:
             return np.empty(0)
         if self.shuffle and self.order.shape[0] > 0:
@@ -288,13 +328,13 @@ cdef class PlainSGD:
         for a in range(n_act):
             self.states[act[a]].objective = 0.0
             self.states[act[a]].loss_sum = 0.0
+        job.engine = <void*> self
+        job.act = &act[0]
+        job.n_act = n_act
+        job.n_groups = n_groups
+        job.stop = &stop
         with nogil:
-            if nt == 1:
-                self._run(&act[0], n_act, True, &stop)
-            else:
-                for g in prange(nt, num_threads=nt, schedule="static"):
-                    self._run(&act[0] + g * n_act // nt, (g + 1) * n_act // nt - g * n_act // nt,
-                              threadid() == 0, &stop)
+            run_blocks(_plain_group, &job, n_groups, nt)
         if stop:
             raise_pending_error()
         out = np.empty(n_act)
@@ -309,9 +349,9 @@ cdef class PlainSGD:
                    int* stop) noexcept nogil:
         """The epoch of problems probs[0:n_probs], in slices of INTERRUPT_SLICE samples.
 
-        Between slices the thread given ``check_signals`` (the main thread)
-        lets Python handle pending signals; on an interrupt every thread stops
-        at its next slice.
+        Between slices a thread given ``check_signals`` (the caller's, not a
+        pool worker) lets Python handle pending signals; on an interrupt every
+        thread stops at its next slice.
         """
         cdef Py_ssize_t n_order = self.order.shape[0]
         cdef Py_ssize_t start = 0, count
@@ -380,6 +420,42 @@ cdef class PlainSGD:
         self.states[k].eta = eta
 
 
+ctypedef struct _DenseJob:
+    void* engine
+    const void* p
+    void* g
+    void* xb
+    void* z
+    void* parts
+    double* losses
+    Py_ssize_t chunk, start, nb, rows, d, K, n_params
+    bint is32
+
+
+cdef inline Py_ssize_t _block_rows(Py_ssize_t nb) noexcept nogil:
+    """Rows per block of a dense minibatch of nb rows (at most MAX_BLOCKS blocks)."""
+    return max(<Py_ssize_t> BLOCK_ROWS, (nb + MAX_BLOCKS - 1) // MAX_BLOCKS)
+
+
+cdef void _dense_block(void* ctx, Py_ssize_t b) noexcept nogil:
+    """Block b of a dense minibatch: its rows' gradient into g (b = 0) or parts[b - 1]."""
+    cdef _DenseJob* job = <_DenseJob*> ctx
+    cdef Py_ssize_t r0 = b * job.rows
+    cdef Py_ssize_t nr = min(job.rows, job.nb - r0)
+    cdef Py_ssize_t part = (b - 1) * job.n_params, xb = b * job.chunk * job.d
+    cdef Py_ssize_t z = b * job.chunk * job.K
+    if job.is32:
+        (<MinibatchSGD> job.engine)._dense_grad(
+            <const float*> job.p, <float*> job.g if b == 0 else <float*> job.parts + part,
+            <float*> job.xb + xb, <float*> job.z + z, job.chunk, job.start + r0, nr,
+            job.losses + r0)
+    else:
+        (<MinibatchSGD> job.engine)._dense_grad(
+            <const double*> job.p, <double*> job.g if b == 0 else <double*> job.parts + part,
+            <double*> job.xb + xb, <double*> job.z + z, job.chunk, job.start + r0, nr,
+            job.losses + r0)
+
+
 cdef class MinibatchSGD:
     """Minibatch training of K outputs with a fastopt.optim update rule.
 
@@ -407,7 +483,8 @@ cdef class MinibatchSGD:
     seed : int
     shuffle : bool
     n_threads : int
-        Threads of the optimizer step (used above 32k parameters).
+        Threads of the dense minibatch gradient and of the optimizer step
+        (each goes parallel when the cost model says it pays).
     """
     cdef _Rows rows
     cdef OptimizerState state
@@ -477,12 +554,13 @@ cdef class MinibatchSGD:
         cdef double total, penalty
         if self.shuffle:
             fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])
-        if self.rows.is32:
-            total = self._epoch(<float*> self.p)
-            penalty = self._penalty(<float*> self.p)
-        else:
-            total = self._epoch(<double*> self.p)
-            penalty = self._penalty(<double*> self.p)
+        with one_blas_thread():
+            if self.rows.is32:
+                total = self._epoch(<float*> self.p)
+                penalty = self._penalty(<float*> self.p)
+            else:
+                total = self._epoch(<double*> self.p)
+                penalty = self._penalty(<double*> self.p)
         if not isfinite(total) or not np.isfinite(self.params).all():
             raise FloatingPointError("non-finite coefficients or loss")
         self.loss_sum = total
@@ -511,11 +589,17 @@ cdef class MinibatchSGD:
         cdef Py_ssize_t n_params = K * d + K
         cdef Py_ssize_t n_train = self.order.shape[0]
         cdef bint sparse = self.rows.indices != NULL
-        cdef Py_ssize_t chunk = max(1, min(<Py_ssize_t> CHUNK_ROWS, self.batch_size,
+        cdef Py_ssize_t block_rows = _block_rows(self.batch_size)
+        cdef Py_ssize_t max_blocks = (self.batch_size + block_rows - 1) // block_rows
+        cdef Py_ssize_t chunk = max(1, min(<Py_ssize_t> CHUNK_ROWS, block_rows,
                                            CHUNK_BYTES // (max(1, d) * <Py_ssize_t> sizeof(floating))))
         cdef floating* g = <floating*> malloc(n_params * sizeof(floating))
-        cdef floating* z = <floating*> malloc(chunk * K * sizeof(floating))
+        cdef floating* z = <floating*> malloc(
+            (K if sparse else max_blocks * chunk * K) * sizeof(floating))
         cdef floating* xb = NULL
+        cdef floating* parts = NULL
+        cdef double* losses = NULL
+        cdef _DenseJob job
         cdef floating* gp = NULL
         cdef floating* coef
         cdef floating* cs[3]
@@ -548,9 +632,14 @@ cdef class MinibatchSGD:
                 if ss[buf] != NULL:
                     gs[buf] = <floating*> malloc(n_params * sizeof(floating))
         else:
-            xb = <floating*> malloc(chunk * d * sizeof(floating))
+            xb = <floating*> malloc(max_blocks * chunk * d * sizeof(floating))
+            losses = <double*> malloc(self.batch_size * sizeof(double))
+            if max_blocks > 1:
+                parts = <floating*> malloc((max_blocks - 1) * n_params * sizeof(floating))
         try:
-            if g == NULL or z == NULL or (xb == NULL if not sparse else (
+            if g == NULL or z == NULL or (
+                    (xb == NULL or losses == NULL or (max_blocks > 1 and parts == NULL))
+                    if not sparse else (
                     gp == NULL or slot == NULL or feats == NULL or pos == NULL
                     or (ss[0] != NULL and gs[0] == NULL) or (ss[1] != NULL and gs[1] == NULL)
                     or (ss[2] != NULL and gs[2] == NULL))):
@@ -588,7 +677,8 @@ cdef class MinibatchSGD:
                             total += self._sample(coef, g, z, pos + q, m, i)
                             q += self.rows.row(i, &off)
                     else:
-                        total += self._dense_grad(p, g, xb, z, chunk, start, nb)
+                        total += self._dense_batch(&job, p, g, xb, z, parts, losses, chunk,
+                                                   start, nb)
                     scale = 1.0 / nb
                     for j in range(n_step):
                         g[j] *= scale
@@ -611,6 +701,8 @@ cdef class MinibatchSGD:
             free(g)
             free(z)
             free(xb)
+            free(parts)
+            free(losses)
             free(gp)
             free(slot)
             free(pos)
@@ -688,10 +780,56 @@ cdef class MinibatchSGD:
                 for k in range(K):
                     compact[m * K + k] = full[K * d + k]
 
-    cdef double _dense_grad(self, const floating* p, floating* g, floating* xb, floating* z,
-                            Py_ssize_t chunk, Py_ssize_t start, Py_ssize_t nb) noexcept nogil:
+    cdef double _dense_batch(self, _DenseJob* job, const floating* p, floating* g,
+                             floating* xb, floating* z, floating* parts, double* losses,
+                             Py_ssize_t chunk, Py_ssize_t start, Py_ssize_t nb) noexcept nogil:
+        """Gradient of the dense samples ``order[start:start + nb]`` into g (flat
+        ``[K x d, K]`` layout, overwritten); return the sum of their losses.
+
+        The batch is cut into fixed blocks of ``_block_rows(nb)`` rows (a
+        layout that depends on nb only), run on the worker pool when the cost
+        model allows: block 0 writes g, block b > 0 its partial gradient
+        ``parts[b - 1]``, and the partials are added to g in block order;
+        per-sample losses are added in sample order. The result is therefore
+        the same for any number of threads.
+        """
+        cdef Py_ssize_t n_params = self.K * self.rows.n_features + self.K
+        cdef Py_ssize_t b, j, s, rows = _block_rows(nb)
+        cdef Py_ssize_t n_blocks = (nb + rows - 1) // rows
+        cdef floating* part
+        cdef double total = 0.0
+        cdef double work = (<double> nb * self.K * self.rows.n_features * DENSE_NS_PER_VALUE
+                            + <double> (n_blocks - 1) * n_params * DENSE_NS_PER_VALUE)
+        job.engine = <void*> self
+        job.p = p
+        job.g = g
+        job.xb = xb
+        job.z = z
+        job.parts = parts
+        job.losses = losses
+        job.chunk = chunk
+        job.start = start
+        job.nb = nb
+        job.rows = rows
+        job.d = self.rows.n_features
+        job.K = self.K
+        job.n_params = n_params
+        job.is32 = floating is float
+        run_blocks(_dense_block, job, n_blocks, plan_threads(work, n_blocks, self.n_threads))
+        for b in range(1, n_blocks):
+            part = parts + (b - 1) * n_params
+            for j in range(n_params):
+                g[j] += part[j]
+        for s in range(nb):
+            total += losses[s]
+        return total
+
+    cdef void _dense_grad(self, const floating* p, floating* g, floating* xb, floating* z,
+                          Py_ssize_t chunk, Py_ssize_t start, Py_ssize_t nb,
+                          double* losses) noexcept nogil:
         """Sum the gradients of the dense samples ``order[start:start + nb]``
-        into g (flat ``[K x d, K]`` layout, overwritten); return their losses.
+        into g (flat ``[K x d, K]`` layout, overwritten); ``losses[s]`` gets
+        sample s's loss.
 
         In chunks of ``chunk`` rows: gather the rows into ``xb`` (prefetching
         ahead: they are random memory accesses), outputs ``Z = X_c W^T`` by
@@ -701,7 +839,6 @@ cdef class MinibatchSGD:
         cdef Py_ssize_t d = self.rows.n_features, K = self.K, n_train = self.order.shape[0]
         cdef Py_ssize_t ci, c0, nc, s, t, i, k
         cdef const floating* X = <const floating*> self.rows.data
-        cdef double total = 0.0
         for k in range(K):
             g[K * d + k] = 0
         for ci in range((nb + chunk - 1) // chunk):
@@ -722,12 +859,11 @@ cdef class MinibatchSGD:
                 i = self.order[start + c0 + s]
                 for k in range(K):
                     z[s * K + k] += p[K * d + k]
-                total += self._output_grad(z + s * K, i)
+                losses[c0 + s] = self._output_grad(z + s * K, i)
                 for k in range(K):
                     g[K * d + k] += z[s * K + k]
             gemm(True, False, <int> K, <int> d, <int> nc, <floating> 1, z, <int> K, xb, <int> d,
                  <floating> (0 if c0 == 0 else 1), g, <int> d)
-        return total
 
     cdef double _output_grad(self, floating* z, Py_ssize_t i) noexcept nogil:
         """Turn sample i's outputs ``z[0:K]`` (intercepts included) into the

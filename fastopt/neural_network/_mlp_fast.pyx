@@ -12,17 +12,18 @@ float32/float64 with ``floating``):
 
 * ``gemm`` (``fastopt/_blas.pxd``) -- row-major GEMM on
   ``scipy.linalg.cython_blas``.
-* ``_first_layer`` / ``_first_layer_grad`` -- input layer product, dense
+* ``_first_layer`` / ``_first_layer_grad_csr`` -- input layer product, dense
   (GEMM on gathered rows) or CSR (sparse kernel, no densification).
 * ``_bias_activation`` / ``_delta_derivative`` -- one pass per layer that
   fuses bias add, activation and inverted dropout forward, and the
-  activation derivative and dropout mask backward.
+  activation derivative and dropout mask backward; ``_draw_masks``.
 * ``_output_loss_delta`` -- output activation (stable softmax, logistic,
   exp, identity), weighted loss and output delta ``(p - y) w`` in one pass.
-* ``_forward`` / ``_backward`` -- one minibatch; ``_penalty`` -- the
-  weight penalty, one vectorised pass (``csrc/fo_mlp_kernels.h``);
-  ``_penalty_step`` -- penalty and optimizer step, fused into one pass for
-  scikit-learn's Adam (the default fit).
+* ``_run_rows`` / ``_run_grads`` -- one minibatch as two jobs of fixed
+  blocks on fastopt's worker pool (see the *minibatch* section);
+  ``_penalty`` -- the weight penalty, ``_penalty_step`` -- penalty and
+  optimizer step, fused into one pass for scikit-learn's Adam (the default
+  fit); both in fixed parameter chunks (``csrc/fo_mlp_kernels.h``).
 * ``_epoch`` -- the whole epoch (shuffle, gather, forward, backward,
   penalty, optimizer step, loss accumulation) in one call without the GIL
   and without allocation; ``_loss_grad`` -- full-batch loss and gradient for
@@ -30,7 +31,9 @@ float32/float64 with ``floating``):
 
 ``MLPCore`` owns the workspaces (allocated once per fit for the largest
 minibatch) and is the only Python-facing object. Every reduction runs in a
-fixed order, so a fit is reproducible for a given BLAS thread count.
+fixed order over blocks whose layout depends on the data only, and BLAS is
+held to one thread during the compiled calls, so a fit gives the same bits
+on any number of threads.
 """
 
 import numpy as np
@@ -40,6 +43,8 @@ cimport numpy as cnp
 from cython cimport floating
 from libc.string cimport memcpy, memset
 from fastopt._blas cimport gemm
+from fastopt._openmp cimport loop_threads, plan_threads, run_blocks
+from fastopt._openmp import one_blas_thread
 from fastopt.optim._rules cimport (RULE_SK_ADAM, RuleConfig, RuleState, fo_coef, rule_begin,
                                    rule_step)
 from fastopt.optim._state cimport OptimizerState
@@ -119,9 +124,12 @@ cdef struct Net:
     Py_ssize_t cap                   # rows of the workspaces
     void* act[MAX_LAYERS + 1]        # act[0]: gathered input; act[l]: layer l output
     void* mask[MAX_LAYERS + 1]       # dropout scale per hidden unit (or NULL)
-    void* delta[2]                   # ping-pong backward buffers
+    void* delta[MAX_LAYERS + 1]      # delta[l]: back-propagated delta of hidden layer l
     void* y
     void* sw
+    double* row_loss                 # weighted loss of each row of the last rows job
+    Py_ssize_t gblock[MAX_LAYERS + 1]  # first block of layer l in the gradient job
+    bint is32
 
 
 cdef struct Input:
@@ -130,6 +138,7 @@ cdef struct Input:
     const Py_ssize_t* indices
     const Py_ssize_t* indptr
     Py_ssize_t n_features
+    double row_values                # stored values per row (cost model)
 
 
 # --------------------------------------------------------------- scalar maths
@@ -186,13 +195,14 @@ cdef inline floating _derivative(int kind, floating a) noexcept nogil:
 # ------------------------------------------------------------------- kernels
 
 cdef void _gather(const Net* net, const Input* inp, const floating* Y, const floating* sw,
-                  const Py_ssize_t* rows, Py_ssize_t m, Py_ssize_t n_out) noexcept nogil:
-    """Copy the minibatch rows of X (dense only), Y and sample weights."""
+                  const Py_ssize_t* rows, Py_ssize_t i0, Py_ssize_t i1,
+                  Py_ssize_t n_out) noexcept nogil:
+    """Copy minibatch rows ``i0:i1`` of X (dense only), Y and sample weights."""
     cdef Py_ssize_t i, d = inp.n_features
     cdef floating* xb = <floating*> net.act[0]
     cdef floating* yb = <floating*> net.y
     cdef floating* wb = <floating*> net.sw
-    for i in range(m):
+    for i in range(i0, i1):
         if inp.dense != NULL:
             memcpy(xb + i * d, <const floating*> inp.dense + rows[i] * d, d * sizeof(floating))
         if Y != NULL:
@@ -202,19 +212,20 @@ cdef void _gather(const Net* net, const Input* inp, const floating* Y, const flo
 
 
 cdef void _first_layer(const Net* net, const Input* inp, const Py_ssize_t* rows,
-                       Py_ssize_t m, const floating* W, floating* Z) noexcept nogil:
-    """``Z = X[rows] @ W`` for the input layer."""
-    cdef Py_ssize_t i, j, p, h = net.units[1]
+                       Py_ssize_t i0, Py_ssize_t i1, const floating* W,
+                       floating* Z) noexcept nogil:
+    """``Z[i0:i1] = X[rows[i0:i1]] @ W`` for the input layer."""
+    cdef Py_ssize_t i, j, p, h = net.units[1], d = inp.n_features
     cdef const floating* data
     cdef const floating* w
     cdef floating* z
     cdef floating v
     if inp.dense != NULL:
-        gemm(False, False, m, h, inp.n_features, <floating> 1,
-              <const floating*> net.act[0], inp.n_features, W, h, <floating> 0, Z, h)
+        gemm(False, False, i1 - i0, h, d, <floating> 1,
+             <const floating*> net.act[0] + i0 * d, d, W, h, <floating> 0, Z + i0 * h, h)
         return
     data = <const floating*> inp.data
-    for i in range(m):
+    for i in range(i0, i1):
         z = Z + i * h
         memset(z, 0, h * sizeof(floating))
         for p in range(inp.indptr[rows[i]], inp.indptr[rows[i] + 1]):
@@ -224,42 +235,41 @@ cdef void _first_layer(const Net* net, const Input* inp, const Py_ssize_t* rows,
                 z[j] += v * w[j]
 
 
-cdef void _first_layer_grad(const Net* net, const Input* inp, const Py_ssize_t* rows,
-                            Py_ssize_t m, const floating* D, floating scale, bint accumulate,
-                            floating* G) noexcept nogil:
-    """``G = scale X[rows]^T D (+ G if accumulate)`` for the input layer."""
-    cdef Py_ssize_t i, j, p, h = net.units[1]
-    cdef const floating* data
+cdef void _first_layer_grad_csr(const Net* net, const Input* inp, const Py_ssize_t* rows,
+                                Py_ssize_t m, const floating* D, floating scale,
+                                bint accumulate, Py_ssize_t j0, Py_ssize_t j1,
+                                floating* G) noexcept nogil:
+    """``G[:, j0:j1] = scale X[rows]^T D[:, j0:j1] (+ G if accumulate)``, CSR input.
+
+    Every element is summed row after row, whatever the column range, so a
+    split into column ranges gives the result of the whole product.
+    """
+    cdef Py_ssize_t i, j, p, f, h = net.units[1]
+    cdef const floating* data = <const floating*> inp.data
     cdef const floating* drow
     cdef floating* g
     cdef floating v
-    if inp.dense != NULL:
-        gemm(True, False, inp.n_features, h, m, scale, <const floating*> net.act[0],
-              inp.n_features, D, h, <floating> (1 if accumulate else 0), G, h)
-        return
     if not accumulate:
-        memset(G, 0, inp.n_features * h * sizeof(floating))
-    data = <const floating*> inp.data
+        for f in range(inp.n_features):
+            memset(G + f * h + j0, 0, (j1 - j0) * sizeof(floating))
     for i in range(m):
         drow = D + i * h
         for p in range(inp.indptr[rows[i]], inp.indptr[rows[i] + 1]):
             v = scale * data[p]
             g = G + inp.indices[p] * h
-            for j in range(h):
+            for j in range(j0, j1):
                 g[j] += v * drow[j]
 
 
 cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t m,
-                           Py_ssize_t h, double drop, floating* mask,
-                           fo_rng* rng) noexcept nogil:
-    """``Z = act(Z + b)``, then inverted dropout with rate ``drop`` if ``mask``.
+                           Py_ssize_t h, const floating* mask) noexcept nogil:
+    """``Z = act(Z + b)``, times the inverted-dropout ``mask`` if given.
 
     One loop per activation so that each inner loop vectorises; ReLU (the
     default) runs as a C kernel with an AVX2 clone.
     """
     cdef Py_ssize_t i, j
     cdef floating* z
-    cdef floating keep_scale = <floating> (1.0 / (1.0 - drop))
     if kind == ACT_RELU:
         if floating is float:
             fo_mlp_bias_relu_f32(Z, b, m, h)
@@ -274,11 +284,23 @@ cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t 
             else:
                 for j in range(h):
                     z[j] = _activate(kind, z[j] + b[j])
-    if mask == NULL:
-        return
-    for i in range(m * h):
-        mask[i] = keep_scale if fo_rng_uniform(rng) >= drop else 0
-        Z[i] *= mask[i]
+    if mask != NULL:
+        for i in range(m * h):
+            Z[i] *= mask[i]
+
+
+cdef void _draw_masks(floating** masks, const Net* net, Py_ssize_t m, fo_rng* rng) noexcept nogil:
+    """Inverted-dropout masks of every hidden layer for ``m`` rows, drawn in
+    layer order and row order from one generator (before the parallel
+    forward pass, so they never depend on which thread runs which rows)."""
+    cdef int l
+    cdef Py_ssize_t i
+    cdef floating* mask
+    cdef floating keep_scale = <floating> (1.0 / (1.0 - net.dropout))
+    for l in range(1, net.n_w):
+        mask = masks[l]
+        for i in range(m * net.units[l]):
+            mask[i] = keep_scale if fo_rng_uniform(rng) >= net.dropout else 0
 
 
 cdef void _delta_derivative(int kind, floating* D, const floating* A, const floating* mask,
@@ -304,9 +326,9 @@ cdef void _delta_derivative(int kind, floating* D, const floating* A, const floa
             D[i] *= A[i] * (1 - A[i])
 
 
-cdef double _output_loss_delta(int kind, floating* Z, const floating* Y, const floating* sw,
-                               Py_ssize_t m, Py_ssize_t k) noexcept nogil:
-    """Apply the output activation to ``Z`` and return the weighted loss sum.
+cdef void _output_loss_delta(int kind, floating* Z, const floating* Y, const floating* sw,
+                             Py_ssize_t m, Py_ssize_t k, double* loss) noexcept nogil:
+    """Apply the output activation to ``Z``; ``loss[i]`` = weighted loss of row i.
 
     On return ``Z`` holds the output delta ``(p - y) w`` (the gradient of the
     loss with respect to the pre-activation for the canonical link of each
@@ -318,7 +340,7 @@ cdef double _output_loss_delta(int kind, floating* Z, const floating* Y, const f
     cdef floating* z
     cdef const floating* y
     cdef floating p, mx, s, eps = _eps(<floating> 0), w = 1
-    cdef double row_loss, total = 0.0
+    cdef double row_loss
     for i in range(m):
         z = Z + i * k
         y = Y + i * k
@@ -360,8 +382,7 @@ cdef double _output_loss_delta(int kind, floating* Z, const floating* Y, const f
                 p = z[j] - y[j]
                 row_loss += 0.5 * p * p / k
                 z[j] = p * w
-        total += w * row_loss
-    return total
+        loss[i] = w * row_loss
 
 
 cdef void _output_activation(int kind, floating* Z, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
@@ -388,83 +409,293 @@ cdef void _output_activation(int kind, floating* Z, Py_ssize_t m, Py_ssize_t k) 
 
 
 # ---------------------------------------------------------------- minibatch
+#
+# A minibatch is two jobs for the worker pool, then the optimizer step:
+#
+# * rows: fixed blocks of ROW_BLOCK rows; a block gathers its rows, runs the
+#   forward pass through every layer, the output loss and delta, and
+#   back-propagates the deltas through the hidden layers -- all row-wise
+#   independent, so each row's numbers do not depend on the blocking.
+# * grads: fixed blocks of GRAD_BLOCK input units of one layer's weight
+#   gradient (``G[r0:r1] = A[:, r0:r1]^T D``, the whole minibatch in one GEMM;
+#   CSR first layer: GRAD_BLOCK output columns), plus one intercept block per
+#   layer (column sums in row order). No block reduces over another's output.
+#
+# Row losses are stored per row and summed in row order by the caller. The
+# layout depends only on the network and the minibatch size, so results are
+# identical for any number of threads; GEMMs run on one BLAS thread (the
+# Python entry points limit BLAS) and the pool is the only threaded layer.
 
-cdef void _forward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_t m,
-                   const floating* params, bint train, fo_rng* rng) noexcept nogil:
-    """Hidden layers and the output pre-activation of one minibatch."""
-    cdef int l, kind
-    cdef Py_ssize_t fan_in, fan_out
-    cdef floating* mask
+cdef enum:
+    ROW_BLOCK = 32       # minibatch rows per block of the rows job
+    GRAD_BLOCK = 32      # weight-gradient rows (CSR first layer: columns) per block
+    PARAM_CHUNK = 32768  # parameters per block of the penalty / step job (x FO_MLP_BLOCK)
+    PARAM_MAX_CHUNKS = 256
+    MODE_HIDDEN = 0      # rows job: hidden layers only
+    MODE_PREDICT = 1     # ... forward pass and output activation
+    MODE_TRAIN = 2       # ... forward, loss, deltas
+
+# Cost model (one thread, measured in docs/threads.md): ns per multiply-add
+# pair of the GEMMs at these block sizes, and per parameter of the fused
+# penalty + Adam step.
+cdef double NS_PER_FLOP = 0.05
+cdef double NS_PER_PARAM = 1.0
+
+
+ctypedef struct RowJob:
+    Net* net
+    const Input* inp
+    const void* Y
+    const void* sw
+    const Py_ssize_t* rows
+    const void* params
+    Py_ssize_t m
+    int mode
+    bint masked
+
+
+ctypedef struct GradJob:
+    Net* net
+    const Input* inp
+    const Py_ssize_t* rows
+    Py_ssize_t m
+    void* grads
+    double scale
+    bint accumulate
+
+
+ctypedef struct ParamJob:
+    const Net* net
+    void* params
+    void* grads
+    void* s0
+    void* s1
+    const fo_coef* c     # fused scikit-learn Adam step; NULL: penalty gradient only
+    double c2
+    double c1
+    Py_ssize_t n
+    Py_ssize_t chunk
+    double* sumsq
+    double* sumabs
+
+
+cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
+                      Py_ssize_t i1) noexcept nogil:
+    cdef Net* net = job.net
+    cdef int l, n_w = net.n_w
+    cdef Py_ssize_t fan_in, fan_out, nr = i1 - i0, k = net.units[n_w]
     cdef floating* Z
-    for l in range(net.n_w):
-        fan_in = net.units[l]
-        fan_out = net.units[l + 1]
-        Z = <floating*> net.act[l + 1]
-        if l == 0:
-            _first_layer(net, inp, rows, m, params + net.w_off[0], Z)
-        else:
-            gemm(False, False, m, fan_out, fan_in, <floating> 1,
-                  <const floating*> net.act[l], fan_in, params + net.w_off[l], fan_out,
-                  <floating> 0, Z, fan_out)
-        if l + 1 < net.n_w:
-            mask = <floating*> net.mask[l + 1] if train else NULL
-            _bias_activation(net.hidden, Z, params + net.b_off[l], m, fan_out,
-                             net.dropout, mask, rng)
-        else:
-            _bias_activation(ACT_IDENTITY, Z, params + net.b_off[l], m, fan_out,
-                             0.0, <floating*> NULL, rng)
-
-
-cdef void _backward(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_t m,
-                    const floating* params, floating* grads, floating scale,
-                    bint accumulate) noexcept nogil:
-    """Back-propagate the output delta (in ``act[n_w]``) into ``grads``.
-
-    Gradients are ``scale`` times the sums over the minibatch, added to
-    ``grads`` when ``accumulate`` (L-BFGS row chunks), overwritten otherwise.
-    """
-    cdef int l
-    cdef Py_ssize_t fan_in, fan_out
-    cdef floating* D = <floating*> net.act[net.n_w]
+    cdef floating* D
     cdef floating* prev
-    cdef floating* gb
-    cdef floating beta = 1 if accumulate else 0
-    for l in range(net.n_w - 1, -1, -1):
+    cdef const floating* sw = NULL
+    _gather(net, job.inp, <const floating*> job.Y, <const floating*> job.sw, job.rows, i0, i1,
+            k if job.Y != NULL else 0)
+    for l in range(n_w):
+        if job.mode == MODE_HIDDEN and l + 1 == n_w:
+            return
         fan_in = net.units[l]
         fan_out = net.units[l + 1]
-        gb = grads + net.b_off[l]
-        if not accumulate:
-            memset(gb, 0, fan_out * sizeof(floating))
-        if floating is float:
-            fo_mlp_bias_grad_f32(D, m, fan_out, scale, gb)
-        else:
-            fo_mlp_bias_grad_f64(D, m, fan_out, scale, gb)
+        Z = <floating*> net.act[l + 1] + i0 * fan_out
         if l == 0:
-            _first_layer_grad(net, inp, rows, m, D, scale, accumulate, grads + net.w_off[0])
-            break
-        gemm(True, False, fan_in, fan_out, m, scale, <const floating*> net.act[l], fan_in,
-              D, fan_out, beta, grads + net.w_off[l], fan_out)
-        prev = <floating*> net.delta[l % 2]
-        gemm(False, True, m, fan_in, fan_out, <floating> 1, D, fan_out,
-              params + net.w_off[l], fan_out, <floating> 0, prev, fan_in)
-        _delta_derivative(net.hidden, prev, <const floating*> net.act[l],
-                          <const floating*> net.mask[l], m * fan_in)
+            _first_layer(net, job.inp, job.rows, i0, i1, params + net.w_off[0],
+                         <floating*> net.act[1])
+        else:
+            gemm(False, False, nr, fan_out, fan_in, <floating> 1,
+                 <const floating*> net.act[l] + i0 * fan_in, fan_in, params + net.w_off[l],
+                 fan_out, <floating> 0, Z, fan_out)
+        if l + 1 < n_w:
+            _bias_activation(net.hidden, Z, params + net.b_off[l], nr, fan_out,
+                             <const floating*> net.mask[l + 1] + i0 * fan_out
+                             if job.masked else NULL)
+        else:
+            _bias_activation(ACT_IDENTITY, Z, params + net.b_off[l], nr, fan_out,
+                             <const floating*> NULL)
+    Z = <floating*> net.act[n_w] + i0 * k
+    if job.mode == MODE_PREDICT:
+        _output_activation(net.out, Z, nr, k)
+        return
+    if job.sw != NULL:
+        sw = <const floating*> net.sw + i0
+    _output_loss_delta(net.out, Z, <const floating*> net.y + i0 * k, sw, nr, k,
+                       net.row_loss + i0)
+    D = Z
+    for l in range(n_w - 1, 0, -1):
+        fan_in = net.units[l]
+        fan_out = net.units[l + 1]
+        prev = <floating*> net.delta[l] + i0 * fan_in
+        gemm(False, True, nr, fan_in, fan_out, <floating> 1, D, fan_out,
+             params + net.w_off[l], fan_out, <floating> 0, prev, fan_in)
+        _delta_derivative(net.hidden, prev, <const floating*> net.act[l] + i0 * fan_in,
+                          <const floating*> net.mask[l] + i0 * fan_in if job.masked else NULL,
+                          nr * fan_in)
         D = prev
 
 
-cdef double _penalty(const Net* net, const floating* params, floating* grads,
-                     floating scale) noexcept nogil:
+cdef void _rows_block(void* ctx, Py_ssize_t b) noexcept nogil:
+    cdef RowJob* job = <RowJob*> ctx
+    cdef Py_ssize_t i0 = b * ROW_BLOCK
+    cdef Py_ssize_t i1 = min(i0 + ROW_BLOCK, job.m)
+    if job.net.is32:
+        _rows_typed(job, <const float*> job.params, i0, i1)
+    else:
+        _rows_typed(job, <const double*> job.params, i0, i1)
+
+
+cdef inline const void* _delta_of(const Net* net, int l) noexcept nogil:
+    """Delta at the output of weight layer ``l`` (output layer: in ``act``)."""
+    return net.act[net.n_w] if l == net.n_w - 1 else net.delta[l + 1]
+
+
+cdef void _grads_typed(const GradJob* job, floating* grads, Py_ssize_t blk) noexcept nogil:
+    cdef Net* net = job.net
+    cdef int l = 0
+    cdef Py_ssize_t fan_in, fan_out, r0, r1
+    cdef floating scale = <floating> job.scale
+    cdef const floating* D
+    cdef floating* gb
+    if blk >= net.gblock[net.n_w]:
+        l = <int> (blk - net.gblock[net.n_w])
+        fan_out = net.units[l + 1]
+        gb = grads + net.b_off[l]
+        if not job.accumulate:
+            memset(gb, 0, fan_out * sizeof(floating))
+        if floating is float:
+            fo_mlp_bias_grad_f32(<const float*> _delta_of(net, l), job.m, fan_out, scale, gb)
+        else:
+            fo_mlp_bias_grad_f64(<const double*> _delta_of(net, l), job.m, fan_out, scale, gb)
+        return
+    while blk >= net.gblock[l + 1]:
+        l += 1
+    fan_in = net.units[l]
+    fan_out = net.units[l + 1]
+    D = <const floating*> _delta_of(net, l)
+    r0 = (blk - net.gblock[l]) * GRAD_BLOCK
+    if l == 0 and job.inp.dense == NULL:
+        r1 = min(r0 + GRAD_BLOCK, fan_out)
+        _first_layer_grad_csr(net, job.inp, job.rows, job.m, D, scale, job.accumulate, r0, r1,
+                              grads + net.w_off[0])
+        return
+    r1 = min(r0 + GRAD_BLOCK, fan_in)
+    gemm(True, False, r1 - r0, fan_out, job.m, scale, <const floating*> net.act[l] + r0,
+         fan_in, D, fan_out, <floating> (1 if job.accumulate else 0),
+         grads + net.w_off[l] + r0 * fan_out, fan_out)
+
+
+cdef void _grads_block(void* ctx, Py_ssize_t blk) noexcept nogil:
+    cdef GradJob* job = <GradJob*> ctx
+    if job.net.is32:
+        _grads_typed(job, <float*> job.grads, blk)
+    else:
+        _grads_typed(job, <double*> job.grads, blk)
+
+
+cdef double _flops(const Net* net, const Input* inp, Py_ssize_t m) noexcept nogil:
+    """Multiply-adds (x2) of one forward pass over ``m`` rows."""
+    cdef int l
+    cdef double f = 2.0 * m * inp.row_values * net.units[1]
+    for l in range(1, net.n_w):
+        f += 2.0 * m * net.units[l] * net.units[l + 1]
+    return f
+
+
+cdef void _run_rows(Net* net, const Input* inp, const void* Y, const void* sw,
+                    const Py_ssize_t* rows, Py_ssize_t m, const void* params, int mode,
+                    bint masked, int n_threads) noexcept nogil:
+    """The rows job over ``m`` minibatch rows (see the section comment)."""
+    cdef RowJob job
+    cdef Py_ssize_t n_blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef double work = _flops(net, inp, m) * (2.0 if mode == MODE_TRAIN else 1.0) * NS_PER_FLOP
+    job.net = net
+    job.inp = inp
+    job.Y = Y
+    job.sw = sw
+    job.rows = rows
+    job.params = params
+    job.m = m
+    job.mode = mode
+    job.masked = masked
+    run_blocks(_rows_block, &job, n_blocks, plan_threads(work, n_blocks, n_threads))
+
+
+cdef void _run_grads(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_t m,
+                     void* grads, double scale, bint accumulate, int n_threads) noexcept nogil:
+    """The weight and intercept gradients of ``m`` rows whose deltas are computed."""
+    cdef GradJob job
+    cdef Py_ssize_t n_blocks = net.gblock[net.n_w] + net.n_w
+    job.net = net
+    job.inp = inp
+    job.rows = rows
+    job.m = m
+    job.grads = grads
+    job.scale = scale
+    job.accumulate = accumulate
+    run_blocks(_grads_block, &job, n_blocks,
+               plan_threads(_flops(net, inp, m) * NS_PER_FLOP, n_blocks, n_threads))
+
+
+cdef void _param_block(void* ctx, Py_ssize_t b) noexcept nogil:
+    cdef ParamJob* job = <ParamJob*> ctx
+    cdef Py_ssize_t start = b * job.chunk
+    cdef Py_ssize_t end = min(start + job.chunk, job.n)
+    cdef Py_ssize_t n_coef = min(max(job.net.n_coef - start, 0), end - start)
+    if job.net.is32:
+        if job.c != NULL:
+            job.sumsq[b] = fo_mlp_sk_adam_l2_f32(
+                <float*> job.params + start, <const float*> job.grads + start,
+                <float*> job.s0 + start, <float*> job.s1 + start, n_coef, end - start,
+                <float> job.c2, job.c)
+        else:
+            fo_mlp_penalty_f32(<const float*> job.params + start, <float*> job.grads + start,
+                               end - start, <float> job.c2, <float> job.c1, &job.sumsq[b],
+                               &job.sumabs[b])
+    else:
+        if job.c != NULL:
+            job.sumsq[b] = fo_mlp_sk_adam_l2_f64(
+                <double*> job.params + start, <const double*> job.grads + start,
+                <double*> job.s0 + start, <double*> job.s1 + start, n_coef, end - start,
+                job.c2, job.c)
+        else:
+            fo_mlp_penalty_f64(<const double*> job.params + start,
+                               <double*> job.grads + start, end - start, job.c2, job.c1,
+                               &job.sumsq[b], &job.sumabs[b])
+
+
+cdef void _run_params(ParamJob* job, Py_ssize_t n, int n_threads) noexcept nogil:
+    """Run ``job`` over ``n`` parameters in fixed chunks; the chunk sums of
+    squares (and of absolute values) land in ``job.sumsq``/``job.sumabs``
+    (``PARAM_MAX_CHUNKS`` each; ``sumabs`` for the penalty job only), and their
+    totals in element 0."""
+    cdef Py_ssize_t b, n_chunks
+    job.n = n
+    job.chunk = max(<Py_ssize_t> PARAM_CHUNK,
+                    ((n + PARAM_MAX_CHUNKS - 1) // PARAM_MAX_CHUNKS + 1023) & ~(<Py_ssize_t> 1023))
+    n_chunks = (n + job.chunk - 1) // job.chunk
+    run_blocks(_param_block, job, n_chunks,
+               plan_threads(n * NS_PER_PARAM, n_chunks, n_threads))
+    for b in range(1, n_chunks):
+        job.sumsq[0] += job.sumsq[b]
+        if job.c == NULL:
+            job.sumabs[0] += job.sumabs[b]
+
+
+cdef double _penalty(const Net* net, floating* params, floating* grads, floating scale,
+                     int n_threads) noexcept nogil:
     """Add ``scale`` times the penalty gradient on the weights; return the penalty."""
-    cdef double sumsq, sumabs
+    cdef double sumsq[PARAM_MAX_CHUNKS]
+    cdef double sumabs[PARAM_MAX_CHUNKS]
+    cdef ParamJob job
     if net.l2 == 0.0 and net.l1 == 0.0:
         return 0.0
-    if floating is float:
-        fo_mlp_penalty_f32(params, grads, net.n_coef, <float> (scale * net.l2),
-                           <float> (scale * net.l1), &sumsq, &sumabs)
-    else:
-        fo_mlp_penalty_f64(params, grads, net.n_coef, scale * net.l2, scale * net.l1,
-                           &sumsq, &sumabs)
-    return 0.5 * net.l2 * sumsq + net.l1 * sumabs
+    job.net = net
+    job.params = params
+    job.grads = grads
+    job.c = NULL
+    job.c2 = scale * net.l2
+    job.c1 = scale * net.l1
+    job.sumsq = sumsq
+    job.sumabs = sumabs
+    _run_params(&job, net.n_coef, n_threads)
+    return 0.5 * net.l2 * sumsq[0] + net.l1 * sumabs[0]
 
 
 cdef double _penalty_step(const Net* net, RuleConfig* cfg, RuleState* st, floating* params,
@@ -477,20 +708,28 @@ cdef double _penalty_step(const Net* net, RuleConfig* cfg, RuleState* st, floati
     parameters (``fo_mlp_sk_adam_l2``); any other rule adds the penalty
     gradient first and then steps.
     """
+    cdef double sumsq[PARAM_MAX_CHUNKS]
+    cdef double sumabs[PARAM_MAX_CHUNKS]
+    cdef ParamJob job
     cdef fo_coef c
-    cdef double penalty, sumsq
+    cdef double penalty
     if cfg.kind != RULE_SK_ADAM or cfg.clip_norm > 0.0 or net.l1 != 0.0:
-        penalty = _penalty(net, params, grads, scale)
+        penalty = _penalty(net, params, grads, scale, n_threads)
         rule_step(cfg, st, params, grads, s0, s1, s2, net.n_params, n_threads)
         return penalty
     c = rule_begin(cfg, st, 0.0)
-    if floating is float:
-        sumsq = fo_mlp_sk_adam_l2_f32(params, grads, s0, s1, net.n_coef, net.n_params,
-                                      <float> (scale * net.l2), &c)
-    else:
-        sumsq = fo_mlp_sk_adam_l2_f64(params, grads, s0, s1, net.n_coef, net.n_params,
-                                      scale * net.l2, &c)
-    return 0.5 * net.l2 * sumsq
+    job.net = net
+    job.params = params
+    job.grads = grads
+    job.s0 = s0
+    job.s1 = s1
+    job.c = &c
+    job.c2 = scale * net.l2
+    job.c1 = 0.0
+    job.sumsq = sumsq
+    job.sumabs = sumabs
+    _run_params(&job, net.n_params, n_threads)
+    return 0.5 * net.l2 * sumsq[0]
 
 
 cdef double _weight_sum(const floating* sw, Py_ssize_t m) noexcept nogil:
@@ -504,6 +743,15 @@ cdef double _weight_sum(const floating* sw, Py_ssize_t m) noexcept nogil:
     return s
 
 
+cdef double _loss_sum(const Net* net, Py_ssize_t m) noexcept nogil:
+    """Sum of the row losses of the last rows job, in row order."""
+    cdef Py_ssize_t i
+    cdef double total = 0.0
+    for i in range(m):
+        total += net.row_loss[i]
+    return total
+
+
 cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating* sw,
                    Py_ssize_t* order, Py_ssize_t n, Py_ssize_t batch_size, bint shuffle,
                    fo_rng* shuffle_rng, fo_rng* dropout_rng, floating* params,
@@ -514,10 +762,11 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
     Between minibatches, pending Python signals are handled every 20 ms; when
     one raises, ``interrupted[0]`` is set and the pass stops.
     """
-    cdef Py_ssize_t b, start, m, n_out = net.units[net.n_w]
+    cdef Py_ssize_t b, start, m
     cdef fo_interrupt_clock clock
     cdef Py_ssize_t n_batches = (n + batch_size - 1) // batch_size
     cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
+    cdef bint masked = net.dropout > 0.0
     cdef double sw_sum, batch_loss, total = 0.0
     cdef floating scale
     if shuffle:
@@ -529,13 +778,13 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
             return 0.0
         start = b * batch_size
         m = min(batch_size, n - start)
-        _gather(net, inp, Y, sw, order + start, m, n_out)
-        _forward(net, inp, order + start, m, params, True, dropout_rng)
+        if masked:
+            _draw_masks(<floating**> net.mask, net, m, dropout_rng)
+        _run_rows(net, inp, Y, sw, order + start, m, params, MODE_TRAIN, masked, n_threads)
         sw_sum = _weight_sum(swb, m)
         scale = <floating> (1.0 / sw_sum)
-        batch_loss = _output_loss_delta(net.out, <floating*> net.act[net.n_w],
-                                        <const floating*> net.y, swb, m, n_out)
-        _backward(net, inp, order + start, m, params, grads, scale, False)
+        batch_loss = _loss_sum(net, m)
+        _run_grads(net, inp, order + start, m, grads, scale, False, n_threads)
         batch_loss += _penalty_step(net, cfg, st, params, grads, s0, s1, s2, scale, n_threads)
         batch_loss /= sw_sum
         if not isfinite(batch_loss):
@@ -545,37 +794,33 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
 
 
 cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floating* sw,
-                       Py_ssize_t* order, Py_ssize_t n, const floating* params,
-                       floating* grads) noexcept nogil:
+                       Py_ssize_t* order, Py_ssize_t n, floating* params,
+                       floating* grads, int n_threads) noexcept nogil:
     """Full-batch objective and gradient, in chunks of ``net.cap`` rows."""
-    cdef Py_ssize_t b, start, m, n_out = net.units[net.n_w]
+    cdef Py_ssize_t b, start, m
     cdef Py_ssize_t n_chunks = (n + net.cap - 1) // net.cap
-    cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
     cdef double sw_sum = _weight_sum(sw, n), loss = 0.0
     cdef floating scale = <floating> (1.0 / sw_sum)
     for b in range(n_chunks):
         start = b * net.cap
         m = min(net.cap, n - start)
-        _gather(net, inp, Y, sw, order + start, m, n_out)
-        _forward(net, inp, order + start, m, params, False, NULL)
-        loss += _output_loss_delta(net.out, <floating*> net.act[net.n_w],
-                                   <const floating*> net.y, swb, m, n_out)
-        _backward(net, inp, order + start, m, params, grads, scale, start > 0)
-    loss += _penalty(net, params, grads, scale)
+        _run_rows(net, inp, Y, sw, order + start, m, params, MODE_TRAIN, False, n_threads)
+        loss += _loss_sum(net, m)
+        _run_grads(net, inp, order + start, m, grads, scale, start > 0, n_threads)
+    loss += _penalty(net, params, grads, scale, n_threads)
     return loss / sw_sum
 
 
 cdef void _predict(Net* net, const Input* inp, Py_ssize_t* order, Py_ssize_t n,
-                   const floating* params, floating* out) noexcept nogil:
+                   const floating* params, floating* out, int n_threads) noexcept nogil:
     """Network output for every row of the input, in chunks of ``net.cap`` rows."""
     cdef Py_ssize_t b, start, m, k = net.units[net.n_w]
     cdef Py_ssize_t n_chunks = (n + net.cap - 1) // net.cap
     for b in range(n_chunks):
         start = b * net.cap
         m = min(net.cap, n - start)
-        _gather(net, inp, <const floating*> NULL, <const floating*> NULL, order + start, m, k)
-        _forward(net, inp, order + start, m, params, False, NULL)
-        _output_activation(net.out, <floating*> net.act[net.n_w], m, k)
+        _run_rows(net, inp, NULL, NULL, order + start, m, params, MODE_PREDICT, False,
+                  n_threads)
         memcpy(out + start * k, net.act[net.n_w], m * k * sizeof(floating))
 
 
@@ -642,18 +887,26 @@ cdef class MLPCore:
         self.net.l2 = l2
         self.net.l1 = l1
         self.net.cap = capacity
+        self.net.is32 = self.dtype == np.float32
         self._buffers = []
-        widest = max([self.net.units[l] for l in range(1, n_w)], default=1)
         if dense:
             self.net.act[0] = self._buffer(capacity * self.net.units[0])
         for l in range(1, n_w + 1):
             self.net.act[l] = self._buffer(capacity * self.net.units[l])
             if dropout > 0.0 and l < n_w:
                 self.net.mask[l] = self._buffer(capacity * self.net.units[l])
-        self.net.delta[0] = self._buffer(capacity * widest)
-        self.net.delta[1] = self._buffer(capacity * widest)
+            if l < n_w:
+                self.net.delta[l] = self._buffer(capacity * self.net.units[l])
         self.net.y = self._buffer(capacity * self.net.units[n_w])
         self.net.sw = self._buffer(capacity)
+        row_loss = np.empty(max(capacity, 1))
+        self._buffers.append(row_loss)
+        self.net.row_loss = <double*> cnp.PyArray_DATA(<cnp.ndarray> row_loss)
+        # gradient job: GRAD_BLOCK rows of each weight matrix (CSR first layer:
+        # GRAD_BLOCK columns), then one intercept block per layer
+        for l in range(n_w):
+            span = self.net.units[1] if (l == 0 and not dense) else self.net.units[l]
+            self.net.gblock[l + 1] = self.net.gblock[l] + (span + GRAD_BLOCK - 1) // GRAD_BLOCK
         fo_rng_seed(&self.shuffle_rng, seed, 0)
         fo_rng_seed(&self.dropout_rng, seed, 1)
 
@@ -688,10 +941,12 @@ cdef class MLPCore:
             inp.data = self._data(data, "X.data", data.size)
             inp.indices = <const Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> indices)
             inp.indptr = <const Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> indptr)
+            inp.row_values = X.nnz / max(1, X.shape[0])
         else:
             if self.net.act[0] == NULL:
                 raise ValueError("this core was built for CSR input")
             inp.dense = self._data(X, "X", X.shape[0] * X.shape[1])
+            inp.row_values = inp.n_features
         return inp
 
     def epoch(self, params, grads, OptimizerState state, X, Y, sample_weight, order,
@@ -710,11 +965,7 @@ cdef class MLPCore:
         cdef void* w = NULL if sample_weight is None else self._data(
             sample_weight, "sample_weight", n)
         cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
-        # The optimizer step runs on one thread: an OpenMP team that spins
-        # between steps competes with BLAS's own threads for the cores during
-        # the GEMMs (measured here: 5x slower epochs with 2+2 threads than
-        # with BLAS threads alone), and threading is left to BLAS.
-        cdef int n_threads = 1
+        cdef int n_threads = loop_threads()
         cdef double loss
         cdef bint interrupted = False
         if state.dtype != self.dtype or state.shapes != ((self.n_params,),):
@@ -725,7 +976,7 @@ cdef class MLPCore:
         cdef void* s1 = state.flat_buffer(1)
         cdef void* s2 = state.flat_buffer(2)
         cdef bint is32 = self.dtype == np.float32
-        with nogil:
+        with one_blas_thread(), nogil:
             if is32:
                 loss = _epoch(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
                               shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
@@ -755,14 +1006,15 @@ cdef class MLPCore:
         order = np.arange(n, dtype=np.intp)
         cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
         cdef double loss
+        cdef int n_threads = loop_threads()
         cdef bint is32 = self.dtype == np.float32
-        with nogil:
+        with one_blas_thread(), nogil:
             if is32:
                 loss = _loss_grad(&self.net, &inp, <float*> y, <float*> w, o, n,
-                                  <float*> p, <float*> g)
+                                  <float*> p, <float*> g, n_threads)
             else:
                 loss = _loss_grad(&self.net, &inp, <double*> y, <double*> w, o, n,
-                                  <double*> p, <double*> g)
+                                  <double*> p, <double*> g, n_threads)
         return loss
 
     def predict(self, params, X):
@@ -775,12 +1027,13 @@ cdef class MLPCore:
         cdef void* o_ptr = cnp.PyArray_DATA(<cnp.ndarray> out)
         order = np.arange(n, dtype=np.intp)
         cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
+        cdef int n_threads = loop_threads()
         cdef bint is32 = self.dtype == np.float32
-        with nogil:
+        with one_blas_thread(), nogil:
             if is32:
-                _predict(&self.net, &inp, o, n, <float*> p, <float*> o_ptr)
+                _predict(&self.net, &inp, o, n, <float*> p, <float*> o_ptr, n_threads)
             else:
-                _predict(&self.net, &inp, o, n, <double*> p, <double*> o_ptr)
+                _predict(&self.net, &inp, o, n, <double*> p, <double*> o_ptr, n_threads)
         return out
 
     def hidden_activations(self, params, X, bint train):
@@ -796,14 +1049,14 @@ cdef class MLPCore:
         cdef void* p = self._data(params, "params", self.n_params)
         order = np.arange(m, dtype=np.intp)
         cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
-        cdef bint is32 = self.dtype == np.float32
-        with nogil:
-            if is32:
-                _gather(&self.net, &inp, <float*> NULL, <float*> NULL, o, m, 0)
-                _forward(&self.net, &inp, o, m, <float*> p, train, &self.dropout_rng)
-            else:
-                _gather(&self.net, &inp, <double*> NULL, <double*> NULL, o, m, 0)
-                _forward(&self.net, &inp, o, m, <double*> p, train, &self.dropout_rng)
+        cdef int n_threads = loop_threads()
+        cdef bint masked = train and self.net.dropout > 0.0
+        with one_blas_thread(), nogil:
+            if masked and self.net.is32:
+                _draw_masks(<float**> self.net.mask, &self.net, m, &self.dropout_rng)
+            elif masked:
+                _draw_masks(<double**> self.net.mask, &self.net, m, &self.dropout_rng)
+            _run_rows(&self.net, &inp, NULL, NULL, o, m, p, MODE_HIDDEN, masked, n_threads)
         return [self._activation_copy(l, m) for l in range(1, self.net.n_w)]
 
     cdef object _activation_copy(self, int layer, Py_ssize_t m):

@@ -4,9 +4,10 @@
 Layering: ``schedule_lr`` (learning rate at step t) and ``rule_begin`` (the
 per-step scalars: the common ones here, the rule's own in its C
 ``fo_<rule>_begin``) are scalar functions; ``rule_apply`` runs the rule's
-element-wise kernel from ``csrc/fo_rules.h`` over contiguous chunks, one per
-thread above ``PARALLEL_MIN`` elements (below it the cost of an OpenMP region
-outweighs the split; the measurements are in benchmarks/README.md).
+element-wise kernel from ``csrc/fo_rules.h`` over fixed chunks of
+``APPLY_BLOCK`` elements, handed to fastopt's worker pool
+(``fastopt._openmp.run_blocks``) when the cost model says the step is long
+enough to share (``plan_threads`` with ``APPLY_NS_PER_ELEMENT``).
 ``grad_sumsq`` reduces over fixed-size blocks summed in block order, so the
 global gradient norm -- and every result -- is bit-identical whatever the
 thread count. Everything is fused over float32/float64 with ``floating``.
@@ -18,9 +19,9 @@ no unknown kind gets here, because ``OptimizerState`` -- the only place a
 ``RuleConfig`` is built -- refuses it (``check_kinds``).
 """
 
-from cython.parallel cimport prange
 from libc.math cimport sqrt, pow, cos, floor, M_PI
 from libc.string cimport memset
+from fastopt._openmp cimport plan_threads, run_blocks
 
 cdef extern from "fo_rules.h" nogil:
     int fo_rule_begin(const RuleConfig*, RuleState*, fo_coef*)
@@ -33,11 +34,16 @@ cdef extern from "fo_rules.h" nogil:
     double INFINITY
 
 cdef enum:
-    # Below this many elements a step runs on one thread.
-    PARALLEL_MIN = 131072
+    # Elements per block of a step handed to the pool.
+    APPLY_BLOCK = 32768
     # Block size of the deterministic sum of squares, and its most blocks.
     SUMSQ_BLOCK = 16384
     SUMSQ_MAX_BLOCKS = 256
+
+# Cost model (ns per element, one thread, measured in docs/threads.md): a fused
+# Adam step on float32 buffers out of cache, and a sum of squares.
+cdef double APPLY_NS_PER_ELEMENT = 0.5
+cdef double SUMSQ_NS_PER_ELEMENT = 0.15
 
 
 cdef double schedule_lr(const Schedule* s, double lr, long long t) noexcept nogil:
@@ -102,6 +108,33 @@ cdef void _kernel(const RuleConfig* cfg, const fo_coef* c, floating* p, const fl
         fo_rule_kernel_f64(cfg.kind, p, g, s0, s1, s2, n, c)
 
 
+ctypedef struct _ApplyJob:
+    const RuleConfig* cfg
+    const fo_coef* c
+    void* p
+    const void* g
+    void* s[3]
+    Py_ssize_t n
+    Py_ssize_t block
+    bint is32
+
+
+cdef void _apply_block_typed(const _ApplyJob* job, floating* p, Py_ssize_t b) noexcept nogil:
+    cdef Py_ssize_t start = b * job.block
+    cdef Py_ssize_t end = min(start + job.block, job.n)
+    _kernel(job.cfg, job.c, p + start, <const floating*> job.g + start,
+            _offset(<floating*> job.s[0], start), _offset(<floating*> job.s[1], start),
+            _offset(<floating*> job.s[2], start), end - start)
+
+
+cdef void _apply_block(void* ctx, Py_ssize_t b) noexcept nogil:
+    cdef _ApplyJob* job = <_ApplyJob*> ctx
+    if job.is32:
+        _apply_block_typed(job, <float*> job.p, b)
+    else:
+        _apply_block_typed(job, <double*> job.p, b)
+
+
 cdef void rule_apply(const RuleConfig* cfg, const fo_coef* c, floating* p, const floating* g,
                      floating* s0, floating* s1, floating* s2, Py_ssize_t n,
                      int n_threads) noexcept nogil:
@@ -110,20 +143,23 @@ cdef void rule_apply(const RuleConfig* cfg, const fo_coef* c, floating* p, const
     Unused buffers are NULL. The element-wise result does not depend on how
     the range is split, so threads never change the result.
     """
-    cdef Py_ssize_t chunk, start, end
-    cdef int k
-    if n_threads <= 1 or n < PARALLEL_MIN:
+    cdef _ApplyJob job
+    cdef Py_ssize_t n_blocks = (n + APPLY_BLOCK - 1) // APPLY_BLOCK
+    cdef int threads = plan_threads(n * APPLY_NS_PER_ELEMENT, n_blocks, n_threads)
+    if threads <= 1:
         _kernel(cfg, c, p, g, s0, s1, s2, n)
         return
-    chunk = ((n + n_threads - 1) // n_threads + 63) & ~(<Py_ssize_t>63)
-    for k in prange(n_threads, num_threads=n_threads, schedule='static', chunksize=1):
-        start = k * chunk
-        end = start + chunk
-        if end > n:
-            end = n
-        if start < end:
-            _kernel(cfg, c, p + start, g + start, _offset(s0, start), _offset(s1, start),
-                    _offset(s2, start), end - start)
+    job.cfg = cfg
+    job.c = c
+    job.p = p
+    job.g = g
+    job.s[0] = s0
+    job.s[1] = s1
+    job.s[2] = s2
+    job.n = n
+    job.block = APPLY_BLOCK
+    job.is32 = floating is float
+    run_blocks(_apply_block, &job, n_blocks, threads)
 
 
 cdef inline double _sumsq(const floating* g, Py_ssize_t n) noexcept nogil:
@@ -131,6 +167,24 @@ cdef inline double _sumsq(const floating* g, Py_ssize_t n) noexcept nogil:
         return fo_sumsq_f32(g, n)
     else:
         return fo_sumsq_f64(g, n)
+
+
+ctypedef struct _SumsqJob:
+    const void* g
+    Py_ssize_t n
+    Py_ssize_t block
+    double* partial
+    bint is32
+
+
+cdef void _sumsq_block(void* ctx, Py_ssize_t b) noexcept nogil:
+    cdef _SumsqJob* job = <_SumsqJob*> ctx
+    cdef Py_ssize_t start = b * job.block
+    cdef Py_ssize_t end = min(start + job.block, job.n)
+    if job.is32:
+        job.partial[b] = fo_sumsq_f32(<const float*> job.g + start, end - start)
+    else:
+        job.partial[b] = fo_sumsq_f64(<const double*> job.g + start, end - start)
 
 
 cdef double grad_sumsq(const floating* g, Py_ssize_t n, int n_threads) noexcept nogil:
@@ -141,24 +195,21 @@ cdef double grad_sumsq(const floating* g, Py_ssize_t n, int n_threads) noexcept 
     block order. No allocation.
     """
     cdef double partial[SUMSQ_MAX_BLOCKS]
-    cdef Py_ssize_t block = SUMSQ_BLOCK
-    cdef Py_ssize_t n_blocks, b, start, end
+    cdef _SumsqJob job
+    cdef Py_ssize_t n_blocks, b
     cdef double total = 0.0
+    job.block = SUMSQ_BLOCK
     if n > <Py_ssize_t> SUMSQ_BLOCK * SUMSQ_MAX_BLOCKS:
-        block = ((n + SUMSQ_MAX_BLOCKS - 1) // SUMSQ_MAX_BLOCKS + 63) & ~(<Py_ssize_t>63)
-    n_blocks = (n + block - 1) // block
+        job.block = ((n + SUMSQ_MAX_BLOCKS - 1) // SUMSQ_MAX_BLOCKS + 63) & ~(<Py_ssize_t>63)
+    n_blocks = (n + job.block - 1) // job.block
     if n_blocks <= 1:
         return _sumsq(g, n)
-    if n_threads <= 1:
-        for b in range(n_blocks):
-            start = b * block
-            end = n if start + block > n else start + block
-            partial[b] = _sumsq(g + start, end - start)
-    else:
-        for b in prange(n_blocks, num_threads=n_threads, schedule='static'):
-            start = b * block
-            end = n if start + block > n else start + block
-            partial[b] = _sumsq(g + start, end - start)
+    job.g = g
+    job.n = n
+    job.partial = partial
+    job.is32 = floating is float
+    run_blocks(_sumsq_block, &job, n_blocks,
+               plan_threads(n * SUMSQ_NS_PER_ELEMENT, n_blocks, n_threads))
     for b in range(n_blocks):
         total += partial[b]
     return total
