@@ -28,6 +28,7 @@ from fastopt.optim._schedules import (
     StepDecay,
 )
 from fastopt.optim._state import OptimizerState
+from fastopt.optim._trace import trace
 
 __all__ = [
     "SGD",
@@ -46,4 +47,5 @@ __all__ = [
     "SklearnAdam",
     "SklearnSGD",
     "StepDecay",
+    "trace",
 ]
