@@ -55,12 +55,12 @@ def test_command_line_writes_png_and_default_demo_is_unchanged(tmp_path):
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     png = tmp_path / "paths.png"
     out = subprocess.run([sys.executable, "-m", "fastopt", "paths", "--output", str(png)],
-                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
                          check=True).stdout
     assert f"paths written to {png}" in out
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     usage = subprocess.run([sys.executable, "-m", "fastopt", "--help"], capture_output=True,
-                           text=True, env=env, cwd=tmp_path, timeout=60, check=True).stdout
+                           text=True, env=env, cwd=tmp_path, timeout=600, check=True).stdout
     assert "--dataset" in usage
 
 
