@@ -1,8 +1,8 @@
 """fastopt: compiled optimizers for neural networks and linear models, as
 scikit-learn estimators."""
 
-from fastopt import optim
-from fastopt._plotting import plot_loss_curves
+from fastopt import landscapes, optim
+from fastopt._plotting import plot_loss_curves, plot_optimizer_paths
 from fastopt.linear_model import SGDClassifier, SGDRegressor
 from fastopt.neural_network import MLPClassifier, MLPRegressor
 
@@ -13,6 +13,8 @@ __all__ = [
     "MLPRegressor",
     "SGDClassifier",
     "SGDRegressor",
+    "landscapes",
     "optim",
     "plot_loss_curves",
+    "plot_optimizer_paths",
 ]

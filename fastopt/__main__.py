@@ -9,6 +9,7 @@ installed, writes the loss curves to a PNG.
 """
 
 import argparse
+import sys
 import time
 import warnings
 
@@ -227,4 +228,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["paths"]:
+        from fastopt._paths_demo import main as paths_main
+
+        paths_main(sys.argv[2:])
+    else:
+        main()

@@ -18,6 +18,8 @@ EXPECTED = {
     "grid_search_optimizer.py": "best: ",
     "plot_optimizers_digits.py": "wrote optimizers_digits.png",
     "sgd_sparse_text_like.py": "fastopt Adam + softmax",
+    "textbook_linear_fit.py": "batch GD w_k - (2 - 2 (1 - eta0 mean(x^2))^k)",
+    "textbook_theta_steps.py": "|theta - 3| after 200 steps",
 }
 
 
@@ -51,10 +53,42 @@ def check_plot_optimizers_digits(stdout):
     assert all(_numbers(row)[-1] > 0.9 for row in rows)
 
 
+def check_textbook_linear_fit(stdout):
+    """All three reach w = 2; batch GD is the closed form and decreases every epoch; SGD,
+    with one step per sample, needs the fewest epochs."""
+    finals = _numbers(_line(stdout, "final w:"))
+    assert len(finals) == 3 and all(abs(w - 2.0) < 1e-2 for w in finals)
+    assert float(_line(stdout, "batch GD w_k - ").split()[-1]) < 1e-12
+    rows = stdout.split("Adam\n")[1].split("\n\n")[0].splitlines()
+    batch_gd = [float(row.split()[1]) for row in rows]
+    assert all(b < a for a, b in zip(batch_gd, batch_gd[1:]))
+
+    def epochs(name):
+        value = _line(stdout, f"epochs until MSE < 1e-6, {name}:").split(":")[-1].strip()
+        return float("inf") if value == "None" else int(value)
+
+    assert epochs("SGD") < epochs("Adam") < epochs("batch GD")
+
+
+def check_textbook_theta_steps(stdout):
+    """Each printed textbook fact holds and all four optimizers reach both minima."""
+    assert _line(stdout, "GD equals 3 - 3 (1 - 2 lr)^t").endswith("True")
+    assert _line(stdout, "momentum equals the loop").endswith("True")
+    rms, expected = _numbers(_line(stdout, "first RMSprop step"))[-2:]
+    assert abs(rms - expected) < 1e-6
+    assert abs(_numbers(_line(stdout, "first Adam step"))[0] - 0.1) < 1e-6
+    ends = stdout.split("after 200 steps\n")[1].split("\n\n")[0].splitlines()
+    assert len(ends) == 4 and all(float(row.split()[-1]) < 1e-3 for row in ends)
+    errors = [float(x) for x in re.findall(r"\d\.\de[-+]\d+", _line(stdout, "|theta - 3|"))]
+    assert len(errors) == 4 and max(errors) < 1e-3
+
+
 CHECKS = {
     "custom_numpy_gradients.py": check_custom_numpy_gradients,
     "sgd_sparse_text_like.py": check_sgd_sparse_text_like,
     "plot_optimizers_digits.py": check_plot_optimizers_digits,
+    "textbook_linear_fit.py": check_textbook_linear_fit,
+    "textbook_theta_steps.py": check_textbook_theta_steps,
 }
 
 
@@ -83,6 +117,8 @@ def test_example_runs(path, tmp_path):
         CHECKS[path.name](result.stdout)
     if path.name == "plot_optimizers_digits.py":
         assert (tmp_path / "optimizers_digits.png").read_bytes().startswith(b"\x89PNG")
+    if path.name == "textbook_linear_fit.py" and "wrote" in result.stdout:
+        assert (tmp_path / "linear_fit_loss_curves.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_dask_example_exits_cleanly_without_dask(tmp_path):

@@ -12,8 +12,9 @@ from fastopt.optim import _optimizers, _schedules
 from fastopt.optim._optimizers import *  # noqa: F403 -- one class per row of the rule table
 from fastopt.optim._schedules import *  # noqa: F403
 from fastopt.optim._state import OptimizerState
+from fastopt.optim._trace import trace
 
-__all__ = sorted([*_optimizers.__all__, *_schedules.__all__, "OptimizerState"])
+__all__ = sorted([*_optimizers.__all__, *_schedules.__all__, "OptimizerState", "trace"])
 
 # Public names in messages and reprs: scikit-learn's parameter validation names
 # a type by its module ("an instance of 'fastopt.optim.Optimizer'").
