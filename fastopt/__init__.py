@@ -5,6 +5,7 @@ from fastopt import optim
 from fastopt._plotting import plot_loss_curves
 from fastopt.linear_model import SGDClassifier, SGDRegressor
 from fastopt.neural_network import MLPClassifier, MLPRegressor
+from fastopt import onnx  # registers skl2onnx converters once skl2onnx is imported
 
 __version__ = "0.1.0"
 
@@ -13,6 +14,7 @@ __all__ = [
     "MLPRegressor",
     "SGDClassifier",
     "SGDRegressor",
+    "onnx",
     "optim",
     "plot_loss_curves",
 ]
