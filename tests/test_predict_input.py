@@ -7,7 +7,6 @@ import threading
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn import config_context
@@ -78,6 +77,7 @@ def test_bad_input_errors_equal_scikit_learns(name, bad):
 
 @pytest.mark.parametrize("name", PAIRS)
 def test_feature_name_checks_equal_scikit_learns(name):
+    pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
     ours, theirs = _fitted(name, frame), _fitted(name, frame, library=1)
     renamed = frame.rename(columns={"f0": "g0"})

@@ -4,7 +4,7 @@ Once fastopt is imported, ``skl2onnx.to_onnx(est, X[:1])`` converts
 ``SGDRegressor``, ``SGDClassifier``, ``MLPRegressor`` and ``MLPClassifier``
 (recipe and coverage: ``docs/onnx.md``). skl2onnx is an optional dependency
 (extra ``onnx``) and importing fastopt never imports it: if skl2onnx is already
-imported, the converters are registered when fastopt is; otherwise a one-shot
+imported, the converters are registered when fastopt is; otherwise a
 ``sys.meta_path`` hook registers them right after skl2onnx's package has been
 imported, whenever that happens.
 
@@ -51,13 +51,24 @@ class _RegisteringLoader:
 
 
 class _RegisterAfterImport:
-    """Meta-path finder that wraps the loader of skl2onnx's package, once."""
+    """Meta-path finder that wraps the loader of skl2onnx's package.
+
+    It stays in ``sys.meta_path`` (removing it while the import system iterates
+    over that list would skip the next finder); once skl2onnx is in
+    ``sys.modules`` it is not consulted for it again.
+    """
+
+    def __init__(self):
+        self._searching = False
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != _PACKAGE:
+        if fullname != _PACKAGE or self._searching:
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
+        self._searching = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self._searching = False
         if spec is not None and spec.loader is not None:
             spec.loader = _RegisteringLoader(spec.loader)
         return spec
