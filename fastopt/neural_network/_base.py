@@ -13,6 +13,7 @@ provide ``_validate_input``, ``_out_activation``, ``_decode`` and
 import copy
 import threading
 import warnings
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -38,6 +39,8 @@ __all__ = ["BaseMLP"]
 _LBFGS_CHUNK = 4096
 _PREDICT_CHUNK = 2048
 _SMALL_BATCH = 64
+# estimator -> (network key, lock, MLPCore with _SMALL_BATCH rows of workspace)
+_SMALL_CORES = weakref.WeakKeyDictionary()
 
 _DIVERGED = (
     "Solver produced non-finite parameter weights. The input data may contain large "
@@ -154,6 +157,8 @@ class BaseMLP(BaseEstimator):
         Inputs of at most ``_SMALL_BATCH`` rows reuse one compiled core (its
         workspaces allocated once per estimator, rebuilt when the network
         changes); a call that finds it busy in another thread builds its own.
+        The core is kept in ``_SMALL_CORES``, not on the estimator: predicting
+        leaves ``__dict__`` unchanged, as scikit-learn's checks require.
         """
         if check_input:
             X = check_predict_input(self, X, accept_sparse=["csr", "csc"])
@@ -166,11 +171,11 @@ class BaseMLP(BaseEstimator):
             return self._core(layer_units, params.dtype, min(n, _PREDICT_CHUNK), dense,
                               self.out_activation_).predict(params, X)
         key = (layer_units, params.dtype, dense, self.activation, self.out_activation_)
-        cached = self.__dict__.get("_small_core")
+        cached = _SMALL_CORES.get(self)
         if cached is None or cached[0] != key:
             cached = (key, threading.Lock(), self._core(layer_units, params.dtype, _SMALL_BATCH,
                                                         dense, self.out_activation_))
-            self._small_core = cached
+            _SMALL_CORES[self] = cached
         if cached[1].acquire(blocking=False):
             try:
                 return cached[2].predict(params, X)
@@ -182,7 +187,6 @@ class BaseMLP(BaseEstimator):
     def __getstate__(self):
         state = dict(super().__getstate__())
         state.pop("_params", None)
-        state.pop("_small_core", None)
         return state
 
     def __setstate__(self, state):
