@@ -5,6 +5,7 @@ from fastopt import landscapes, optim
 from fastopt._plotting import plot_loss_curves, plot_optimizer_paths
 from fastopt.linear_model import SGDClassifier, SGDRegressor
 from fastopt.neural_network import MLPClassifier, MLPRegressor
+from fastopt import onnx  # registers skl2onnx converters once skl2onnx is imported
 
 __version__ = "0.1.0"
 
@@ -14,6 +15,7 @@ __all__ = [
     "SGDClassifier",
     "SGDRegressor",
     "landscapes",
+    "onnx",
     "optim",
     "plot_loss_curves",
     "plot_optimizer_paths",

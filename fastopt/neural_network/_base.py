@@ -11,7 +11,9 @@ provide ``_validate_input``, ``_out_activation``, ``_decode`` and
 """
 
 import copy
+import threading
 import warnings
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,8 +25,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import _check_sample_weight
 
+from fastopt._predict_input import check_predict_input
 from fastopt._progress import epoch_progress
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
 from fastopt.neural_network._mlp_fast import MLPCore, get_learning_rate, set_learning_rate
@@ -35,6 +38,9 @@ __all__ = ["BaseMLP"]
 
 _LBFGS_CHUNK = 4096
 _PREDICT_CHUNK = 2048
+_SMALL_BATCH = 64
+# estimator -> (network key, lock, MLPCore with _SMALL_BATCH rows of workspace)
+_SMALL_CORES = weakref.WeakKeyDictionary()
 
 _DIVERGED = (
     "Solver produced non-finite parameter weights. The input data may contain large "
@@ -137,16 +143,46 @@ class BaseMLP(BaseEstimator):
         return np.concatenate([c.ravel() for c in self.coefs_]
                               + [b.ravel() for b in self.intercepts_])
 
+    def _packed_params(self):
+        """``_params`` while ``coefs_``/``intercepts_`` are views into it, else a fresh pack."""
+        params = self.__dict__.get("_params")
+        if params is not None and all(a.base is params for a in self.coefs_) and all(
+                b.base is params for b in self.intercepts_):
+            return params
+        return self._flat_params()
+
     def _forward(self, X, check_input=True):
-        """Network output after the output activation, shape (n_samples, n_outputs_)."""
+        """Network output after the output activation, shape (n_samples, n_outputs_).
+
+        Inputs of at most ``_SMALL_BATCH`` rows reuse one compiled core (its
+        workspaces allocated once per estimator, rebuilt when the network
+        changes); a call that finds it busy in another thread builds its own.
+        The core is kept in ``_SMALL_CORES``, not on the estimator: predicting
+        leaves ``__dict__`` unchanged, as scikit-learn's checks require.
+        """
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        params = self._flat_params()
+            X = check_predict_input(self, X, accept_sparse=["csr", "csc"])
+        params = self._packed_params()
         X = _as_input(X, params.dtype)
         n = X.shape[0]
-        core = self._core(self._layer_units(), params.dtype, max(1, min(n, _PREDICT_CHUNK)),
-                          not sp.issparse(X), self.out_activation_)
-        return core.predict(params, X)
+        dense = not sp.issparse(X)
+        layer_units = self._layer_units()
+        if n > _SMALL_BATCH:
+            return self._core(layer_units, params.dtype, min(n, _PREDICT_CHUNK), dense,
+                              self.out_activation_).predict(params, X)
+        key = (layer_units, params.dtype, dense, self.activation, self.out_activation_)
+        cached = _SMALL_CORES.get(self)
+        if cached is None or cached[0] != key:
+            cached = (key, threading.Lock(), self._core(layer_units, params.dtype, _SMALL_BATCH,
+                                                        dense, self.out_activation_))
+            _SMALL_CORES[self] = cached
+        if cached[1].acquire(blocking=False):
+            try:
+                return cached[2].predict(params, X)
+            finally:
+                cached[1].release()
+        return self._core(layer_units, params.dtype, max(1, n), dense,
+                          self.out_activation_).predict(params, X)
 
     def __getstate__(self):
         state = dict(super().__getstate__())

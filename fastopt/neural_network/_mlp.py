@@ -14,8 +14,9 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
+from fastopt._predict_input import check_fitted
 from fastopt.neural_network._base import BaseMLP
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -237,9 +238,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     @staticmethod
     def _decode(Y, binarizer):
-        """Labels from network outputs (or one-hot targets)."""
+        """Labels from network outputs (or one-hot targets).
+
+        ``binarizer.inverse_transform``: the largest output for multiclass
+        problems, output > 0.5 for binary ones, computed directly for those two.
+        """
+        if binarizer.y_type_ == "multiclass":
+            return binarizer.classes_.take(Y.argmax(axis=1), mode="clip")
         if Y.shape[1] == 1:
             Y = Y.ravel()
+            if binarizer.y_type_ == "binary" and len(binarizer.classes_) == 2:
+                return binarizer.classes_[(Y > 0.5).astype(int)]
         return binarizer.inverse_transform(Y)
 
     @staticmethod
@@ -259,7 +268,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        check_is_fitted(self)
+        check_fitted(self, "coefs_")
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
@@ -328,7 +337,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         y_prob : ndarray of shape (n_samples, n_classes)
             The predicted probability of each class, in the order of ``classes_``.
         """
-        check_is_fitted(self)
+        check_fitted(self, "coefs_")
         y_pred = self._forward(X)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
@@ -450,7 +459,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        check_is_fitted(self)
+        check_fitted(self, "coefs_")
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
