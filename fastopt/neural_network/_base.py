@@ -337,7 +337,7 @@ class BaseMLP(BaseEstimator):
             for _ in range(self.max_iter):
                 loss = core.epoch(params, grads, state, X_train, Y_train, sw_train, order,
                                   batch_size, self.shuffle)
-                if not np.isfinite(loss):
+                if not early_stopping and not np.isfinite(loss):
                     raise ValueError(_DIVERGED)
                 n_iter += 1
                 t += n_samples
@@ -346,8 +346,8 @@ class BaseMLP(BaseEstimator):
                 if self.verbose:
                     print(f"Iteration {n_iter}, loss = {loss:.8f}")
                 if early_stopping:
-                    y_pred = self._decode(val_core.predict(params, X_val), binarizer)
-                    score = self._score_function(y_val, y_pred, sw_val)
+                    score = self._validation_score(val_core, params, X_val, y_val, sw_val,
+                                                   binarizer)
                     val_scores.append(score)
                     if self.verbose:
                         print(f"Validation score: {score:f}")
@@ -374,7 +374,7 @@ class BaseMLP(BaseEstimator):
                         break
                 if incremental:
                     break
-            if n_iter == self.max_iter:
+            if n_iter == self.max_iter and not incremental:
                 warnings.warn(
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                     "and the optimization hasn't converged yet.", ConvergenceWarning)
@@ -384,6 +384,18 @@ class BaseMLP(BaseEstimator):
                    best_loss_=best_loss, validation_scores_=val_scores,
                    best_validation_score_=best_val, _no_improvement_count=no_improvement,
                    _optimizer_state=state)
+
+    def _validation_score(self, val_core, params, X_val, y_val, sw_val, binarizer):
+        """Validation score of ``params``; NaN when the network's outputs are not finite.
+
+        As scikit-learn (its fix for issue #29504): a diverged epoch is
+        recorded as NaN, which neither becomes the best score nor counts as
+        "no improvement", so the best finite weights are restored at the end.
+        """
+        outputs = val_core.predict(params, X_val)
+        if not np.isfinite(outputs).all():
+            return float("nan")
+        return float(self._score_function(y_val, self._decode(outputs, binarizer), sw_val))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
