@@ -201,7 +201,7 @@ class BaseMLP(BaseEstimator):
                 f"hidden_layer_sizes={self.hidden_layer_sizes} need {layer_units}; "
                 "refit with warm_start=False"
             )
-        dtype = X.dtype if first_pass else self._params.dtype
+        dtype = X.dtype if first_pass else self.coefs_[0].dtype
         X = _as_input(X, dtype)
         Y = np.ascontiguousarray(Y, dtype=dtype)
         if sample_weight is not None:
@@ -217,7 +217,8 @@ class BaseMLP(BaseEstimator):
             params = self._initial_params(layer_units, dtype, random_state)
             out_activation = self._out_activation(binarizer)
         else:
-            params = self._params.copy()
+            # packed from coefs_/intercepts_, so weights a user assigned are trained on
+            params = self._flat_params().astype(dtype)
             out_activation = self.out_activation_
 
         if self._is_stochastic():
@@ -295,9 +296,9 @@ class BaseMLP(BaseEstimator):
             loss_curve = list(self.loss_curve_)
             no_improvement = self._no_improvement_count
             best_loss = self.best_loss_
-            val_scores = None if self.validation_scores_ is None else list(
-                self.validation_scores_)
-            best_val = self.best_validation_score_
+            val_scores = getattr(self, "validation_scores_", None)
+            val_scores = None if val_scores is None else list(val_scores)
+            best_val = getattr(self, "best_validation_score_", None)
 
         X_train, Y_train, sw_train = X, Y, sample_weight
         if early_stopping:
