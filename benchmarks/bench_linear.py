@@ -14,8 +14,17 @@ Data: dense 200k x 100 (make_regression / make_classification with 2 and 8
 classes, standardised) and CSR 200k x 10k at 0.1% density, float32 and
 float64, 80/20 train/test.
 
+3. ``--text``: text-shaped one-vs-rest fits, one thread on both sides
+   (``n_jobs=1``, ``OMP_NUM_THREADS=1`` set by the caller): CSR rows of
+   ~60 tf-idf-like non-zeros (L2-normalised exponential values; 30% of the
+   columns from a Zipf law, the rest uniform, hashed into 2^18 columns),
+   5 classes, 10 epochs (``tol=None``), hinge and log-loss, at 11k x 2^18 and
+   4.5k x 200k; CPU seconds per fit (``time.process_time``, so other
+   processes' load counts less than in wall-clock time), interleaved, medians.
+
     PYTHONPATH=. python benchmarks/bench_linear.py            # full (several minutes)
     PYTHONPATH=. python benchmarks/bench_linear.py --quick    # < 1 minute
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_linear.py --text   # seconds
 """
 
 import argparse
@@ -140,13 +149,56 @@ def bench_adam(datasets, repeats, reach, max_epochs):
               f"{r[6]:9.4f} {r[7]:9.4f}")
 
 
+def _text(n, d, nnz=60, n_classes=5, seed=0):
+    """Hashed tf-idf-like rows: ``nnz`` entries per row before duplicates merge."""
+    rng = np.random.RandomState(seed)
+    uniform = rng.randint(0, d, size=(n, nnz))
+    zipf = (rng.zipf(1.3, size=(n, nnz)) * 2654435761) % d
+    indices = np.sort(np.where(rng.rand(n, nnz) < 0.3, zipf, uniform), axis=1)
+    X = sp.csr_matrix((rng.exponential(1.0, n * nnz), indices.ravel(),
+                       np.arange(n + 1) * nnz), shape=(n, d))
+    X.sum_duplicates()
+    X = sp.csr_matrix(X.multiply(1.0 / np.sqrt(X.multiply(X).sum(axis=1))))
+    y = np.asarray((X @ rng.standard_normal((d, n_classes))).argmax(axis=1)).ravel()
+    return X, y
+
+
+def bench_text(repeats, epochs=10):
+    print(f"\n[3] text-shaped one-vs-rest, 5 classes, {epochs} epochs, n_jobs=1, "
+          f"OpenMP threads {max_threads()}, float64; CPU s per fit, median of {repeats}")
+    print(f"{'data':24s} {'loss':9s} {'sklearn s':>9s} {'fastopt s':>9s} {'speedup':>8s} "
+          f"{'sk acc':>7s} {'fo acc':>7s}")
+    for n, d in ((11_000, 2 ** 18), (4_500, 200_000)):
+        X, y = _text(n, d)
+        for loss in ("hinge", "log_loss"):
+            times = {"sklearn": [], "fastopt": []}
+            scores = {}
+            params = dict(loss=loss, max_iter=epochs, tol=None, n_jobs=1, random_state=0)
+            for _ in range(repeats):
+                for side, cls in (("sklearn", sk.SGDClassifier),
+                                  ("fastopt", fastopt.SGDClassifier)):
+                    est = cls(**params)
+                    t0 = time.process_time()
+                    est.fit(X, y)
+                    times[side].append(time.process_time() - t0)
+                    scores[side] = est.score(X, y)
+            t_sk, t_fo = np.median(times["sklearn"]), np.median(times["fastopt"])
+            print(f"{f'{n} x {d}, {X.nnz / n:.0f} nnz':24s} {loss:9s} {t_sk:9.3f} {t_fo:9.3f} "
+                  f"{t_sk / t_fo:7.2f}x {scores['sklearn']:7.4f} {scores['fastopt']:7.4f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small data, one repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--reach", type=float, default=1e-3)
+    parser.add_argument("--text", action="store_true",
+                        help="only the text-shaped sparse one-vs-rest table (seconds)")
     args = parser.parse_args()
+    if args.text:
+        bench_text(max(args.repeats, 5))
+        return
     n, d_sparse, repeats, epochs = 200_000, 10_000, args.repeats, args.epochs
     if args.quick:
         n, repeats, epochs = 40_000, 1, 3

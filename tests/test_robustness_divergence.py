@@ -47,8 +47,6 @@ DIVERGING = [
                                                     **NO_STOP_MLP), X, Y_REG * 100),
     ("mlp-regressor-sgd-batch1", lambda: MLPRegressor(
         solver="sgd", learning_rate_init=10.0, batch_size=1, **NO_STOP_MLP), X, Y_REG * 100),
-    ("mlp-regressor-sgd-object-early-stopping", lambda: MLPRegressor(
-        solver=SGD(lr=10.0), early_stopping=True, **NO_STOP_MLP), X, Y_REG * 100),
     ("mlp-regressor-adamw-object", lambda: MLPRegressor(solver=AdamW(lr=HUGE_LR),
                                                         **NO_STOP_MLP), X, Y_REG),
     ("mlp-classifier-adagrad-string", lambda: MLPClassifier(

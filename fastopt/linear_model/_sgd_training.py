@@ -263,20 +263,29 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
         return params[: K * d].reshape(K, d), params[K * d:]
 
     n_iter = _run_epochs(
-        est, _JointEpochs(engine), 1, max_iter, train_idx.shape[0], [score_cb], coef_of,
+        est, _JointEpochs(engine, params), 1, max_iter, train_idx.shape[0], [score_cb], coef_of,
         lambda k: eta["value"], divide_eta, lambda k: engine.report())
     est._solver_state = state
     return params[: K * d].reshape(K, d), params[K * d:], int(n_iter[0])
 
 
 class _JointEpochs:
-    """Adapter: the minibatch engine seen as a single problem by _run_epochs."""
+    """Adapter: the minibatch engine seen as a single problem by _run_epochs.
 
-    def __init__(self, engine):
+    Like ``PlainSGD.epoch`` (and scikit-learn's ``_plain_sgd``), an epoch that
+    leaves a non-finite parameter raises ``FloatingPointError`` before any
+    validation score is computed from it.
+    """
+
+    def __init__(self, engine, params):
         self.engine = engine
+        self.params = params
 
     def epoch(self, active):
-        return np.array([self.engine.epoch()])
+        objective = self.engine.epoch()
+        if not np.isfinite(self.params).all():
+            raise FloatingPointError("non-finite coefficients")
+        return np.array([objective])
 
 
 class MulticlassScore:

@@ -237,7 +237,7 @@ class BaseMLP(BaseEstimator):
                 f"hidden_layer_sizes={self.hidden_layer_sizes} need {layer_units}; "
                 "refit with warm_start=False"
             )
-        dtype = X.dtype if first_pass else self._params.dtype
+        dtype = X.dtype if first_pass else self.coefs_[0].dtype
         X = _as_input(X, dtype)
         Y = np.ascontiguousarray(Y, dtype=dtype)
         if sample_weight is not None:
@@ -253,7 +253,8 @@ class BaseMLP(BaseEstimator):
             params = self._initial_params(layer_units, dtype, random_state)
             out_activation = self._out_activation(binarizer)
         else:
-            params = self._params.copy()
+            # packed from coefs_/intercepts_, so weights a user assigned are trained on
+            params = self._flat_params().astype(dtype)
             out_activation = self.out_activation_
 
         if self._is_stochastic():
@@ -331,9 +332,9 @@ class BaseMLP(BaseEstimator):
             loss_curve = list(self.loss_curve_)
             no_improvement = self._no_improvement_count
             best_loss = self.best_loss_
-            val_scores = None if self.validation_scores_ is None else list(
-                self.validation_scores_)
-            best_val = self.best_validation_score_
+            val_scores = getattr(self, "validation_scores_", None)
+            val_scores = None if val_scores is None else list(val_scores)
+            best_val = getattr(self, "best_validation_score_", None)
 
         X_train, Y_train, sw_train = X, Y, sample_weight
         if early_stopping:
@@ -373,7 +374,7 @@ class BaseMLP(BaseEstimator):
             for _ in range(self.max_iter):
                 loss = core.epoch(params, grads, state, X_train, Y_train, sw_train, order,
                                   batch_size, self.shuffle)
-                if not np.isfinite(loss):
+                if not early_stopping and not np.isfinite(loss):
                     raise ValueError(_DIVERGED)
                 n_iter += 1
                 t += n_samples
@@ -382,8 +383,8 @@ class BaseMLP(BaseEstimator):
                 if self.verbose:
                     print(f"Iteration {n_iter}, loss = {loss:.8f}")
                 if early_stopping:
-                    y_pred = self._decode(val_core.predict(params, X_val), binarizer)
-                    score = self._score_function(y_val, y_pred, sw_val)
+                    score = self._validation_score(val_core, params, X_val, y_val, sw_val,
+                                                   binarizer)
                     val_scores.append(score)
                     if self.verbose:
                         print(f"Validation score: {score:f}")
@@ -410,7 +411,7 @@ class BaseMLP(BaseEstimator):
                         break
                 if incremental:
                     break
-            if n_iter == self.max_iter:
+            if n_iter == self.max_iter and not incremental:
                 warnings.warn(
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                     "and the optimization hasn't converged yet.", ConvergenceWarning)
@@ -420,6 +421,18 @@ class BaseMLP(BaseEstimator):
                    best_loss_=best_loss, validation_scores_=val_scores,
                    best_validation_score_=best_val, _no_improvement_count=no_improvement,
                    _optimizer_state=state)
+
+    def _validation_score(self, val_core, params, X_val, y_val, sw_val, binarizer):
+        """Validation score of ``params``; NaN when the network's outputs are not finite.
+
+        As scikit-learn (its fix for issue #29504): a diverged epoch is
+        recorded as NaN, which neither becomes the best score nor counts as
+        "no improvement", so the best finite weights are restored at the end.
+        """
+        outputs = val_core.predict(params, X_val)
+        if not np.isfinite(outputs).all():
+            return float("nan")
+        return float(self._score_function(y_val, self._decode(outputs, binarizer), sw_val))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
