@@ -379,6 +379,12 @@ cdef class PlainSGD:
         """Set problem k's 'constant'/'adaptive' learning rate."""
         self.states[k].eta = eta
 
+    def scales(self, Py_ssize_t k):
+        """Problem k's pending factors (wscale, average_a, average_b): its
+        coefficients are ``wscale * W[k]`` and its averaged coefficients
+        ``(AW[k] + average_a * W[k]) / average_b``."""
+        return self.states[k].wscale, self.states[k].average_a, self.states[k].average_b
+
 
 cdef class MinibatchSGD:
     """Minibatch training of K outputs with a fastopt.optim update rule.

@@ -24,6 +24,7 @@ from fastopt.optim._schedules import (
     CosineAnnealing,
     ExponentialDecay,
     InverseScaling,
+    ReduceOnPlateau,
     Schedule,
     StepDecay,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Optimizer",
     "OptimizerState",
     "RMSprop",
+    "ReduceOnPlateau",
     "Schedule",
     "SklearnAdam",
     "SklearnSGD",
