@@ -18,6 +18,7 @@ EXPECTED = {
     "grid_search_optimizer.py": "best: ",
     "plot_optimizers_digits.py": "wrote optimizers_digits.png",
     "sgd_sparse_text_like.py": "fastopt Adam + softmax",
+    "watch_training.py": "wrote watching_training.png",
 }
 
 
