@@ -93,6 +93,22 @@ _SOLVER_DOC = """
         problems still training); needs tqdm installed.
 """
 
+_CURVES_DOC = """    loss_curve_ : list of float
+        Mean training objective (loss + penalty) of each epoch, the figure
+        ``verbose`` prints; one-vs-rest problems are summed (a problem that
+        stopped early counts with its last epoch). ``partial_fit`` appends.
+    validation_loss_curve_ : list of float or None
+        Mean loss (without the penalty; summed over one-vs-rest outputs,
+        softmax cross-entropy for 'multinomial'), weighted by the validation
+        sample weights, of the model after each epoch on the validation set
+        (split off with ``early_stopping``, or ``X_val`` given to ``fit``);
+        None without a validation set.
+    validation_scores_ : list of float or None
+        Score (accuracy or R^2) of the model after each epoch on the
+        validation set; None without one.
+"""
+
+
 class _KeepModelOnError(CallbackSupportMixin):
     """Mixin: fits as callback tasks with per-epoch records and optional validation
     data; a fit or partial_fit that raises leaves the previous model intact."""
@@ -125,6 +141,10 @@ class _KeepModelOnError(CallbackSupportMixin):
         See :meth:`sklearn.linear_model.SGDClassifier.fit`; on error the
         previously fitted model is left unchanged.
 
+        Parameters
+        ----------
+        X, y, coef_init, intercept_init, sample_weight
+            As in scikit-learn.
         X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
             Validation data, measured after every epoch into
             ``validation_loss_curve_`` and ``validation_scores_``. With
@@ -136,6 +156,11 @@ class _KeepModelOnError(CallbackSupportMixin):
             among the training classes.
         sample_weight_val : array-like of shape (n_val,), default=None
             Weights of the validation samples in the validation loss and score.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
         """
         check_validation_pairing(X_val, y_val, sample_weight_val)
         validation = None if X_val is None else (X_val, y_val, sample_weight_val)
@@ -203,7 +228,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
         "    Parameters\n    ----------\n",
         "    Parameters\n    ----------\n" + _SOLVER_DOC.lstrip("\n"), 1)
         + "    Attributes\n" + _SkSGDRegressor.__doc__.split("    Attributes\n")[1]
-        .split("    See Also\n")[0])
+        .split("    See Also\n")[0].rstrip("\n") + "\n\n" + _CURVES_DOC)
 
     _parameter_constraints = {**_SkSGDRegressor._parameter_constraints, **_EXTRA_CONSTRAINTS}
 
@@ -324,7 +349,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         the softmax; with two classes it is the binary logistic loss).
 """, 1)
         + "    Attributes\n" + _SkSGDClassifier.__doc__.split("    Attributes\n")[1]
-        .split("    See Also\n")[0])
+        .split("    See Also\n")[0].rstrip("\n") + "\n\n" + _CURVES_DOC)
 
     _parameter_constraints = {
         **_SkSGDClassifier._parameter_constraints,
