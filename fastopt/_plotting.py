@@ -32,11 +32,14 @@ def _default_label(est):
 
 
 def plot_loss_curves(estimators, ax=None, labels=None):
-    """Plot the training loss per epoch of fitted estimators.
+    """Plot the training loss per epoch of fitted estimators, and their validation loss.
 
-    Any estimator with a ``loss_curve_`` attribute can be drawn: fastopt's and
-    scikit-learn's ``MLPClassifier``/``MLPRegressor`` fitted with a stochastic
-    solver. The loss axis is logarithmic when every loss is positive.
+    Any estimator with a ``loss_curve_`` attribute can be drawn: fastopt's four
+    estimators (the multi-layer perceptrons with a stochastic solver) and
+    scikit-learn's ``MLPClassifier``/``MLPRegressor``. When an estimator also
+    has a ``validation_loss_curve_`` (a validation set was measured), it is
+    drawn dashed in the same colour, labelled "<label> validation". The loss
+    axis is logarithmic when every loss is positive.
 
     Parameters
     ----------
@@ -88,16 +91,20 @@ def plot_loss_curves(estimators, ax=None, labels=None):
                 f"{type(est).__name__} has no loss_curve_: pass estimators fitted with a "
                 "stochastic solver (e.g. MLPClassifier(solver='adam'))."
             )
-        curves.append(list(curve))
+        validation = getattr(est, "validation_loss_curve_", None)
+        curves.append((list(curve), None if validation is None else list(validation)))
 
     if ax is None:
         _, ax = plt.subplots()
-    for curve, label in zip(curves, labels):
-        ax.plot(range(1, len(curve) + 1), curve, label=label)
-    if all(min(curve) > 0 for curve in curves if curve):
+    for (curve, validation), label in zip(curves, labels):
+        (line,) = ax.plot(range(1, len(curve) + 1), curve, label=label)
+        if validation is not None:
+            ax.plot(range(1, len(validation) + 1), validation, linestyle="--",
+                    color=line.get_color(), label=f"{label} validation")
+    if all(min(c) > 0 for pair in curves for c in pair if c):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss")
+    ax.set_ylabel("loss")
     ax.legend()
     return ax
 

@@ -20,6 +20,7 @@ EXPECTED = {
     "sgd_sparse_text_like.py": "fastopt Adam + softmax",
     "textbook_linear_fit.py": "batch GD w_k - (2 - 2 (1 - eta0 mean(x^2))^k)",
     "textbook_theta_steps.py": "|theta - 3| after 200 steps",
+    "watch_training.py": "wrote watching_training.png",
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
-from fastopt import MLPClassifier, SGDClassifier, plot_loss_curves
+from fastopt import MLPClassifier, plot_loss_curves
 from fastopt.optim import AdamW
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -58,7 +58,7 @@ def test_draws_on_given_axes_and_accepts_one_estimator(fitted):
 def test_estimator_without_loss_curve_is_refused(fitted):
     X, y = load_digits(return_X_y=True)
     with pytest.raises(ValueError, match="no loss_curve_"):
-        plot_loss_curves([SGDClassifier(max_iter=2, tol=None).fit(X[:50], y[:50])])
+        plot_loss_curves([MLPClassifier(solver="lbfgs", max_iter=2).fit(X[:50], y[:50])])
     with pytest.raises(ValueError, match="labels has 1 entries but 3"):
         plot_loss_curves(fitted, labels=["only one"])
 

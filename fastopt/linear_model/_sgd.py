@@ -22,16 +22,29 @@ from numbers import Integral
 
 import numpy as np
 from sklearn import get_config
+from sklearn.base import is_classifier
+from sklearn.callback import CallbackSupportMixin
 from sklearn.linear_model import SGDClassifier as _SkSGDClassifier
 from sklearn.linear_model import SGDRegressor as _SkSGDRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
+from fastopt._callbacks import EpochTasks, restore_after_failure
+from fastopt._validation_data import check_validation_pairing
 from fastopt.linear_model._sgd_training import (
     MAX_INT,
     STRING_SOLVERS,
+    _loss_param,
     fit_minibatch,
     fit_plain,
     MulticlassScore,
@@ -39,6 +52,8 @@ from fastopt.linear_model._sgd_training import (
     uses_plain_engine,
 )
 from fastopt._predict_input import check_fitted, check_predict_input
+from fastopt.linear_model._sgd_validation import SGDValidation
+from fastopt.linear_model._sgd_watch import EpochWatch
 from fastopt.optim import Optimizer, OptimizerState
 
 __all__ = ["SGDClassifier", "SGDRegressor"]
@@ -80,10 +95,27 @@ _SOLVER_DOC = """
         problems still training); needs tqdm installed.
 """
 
-class _KeepModelOnError:
-    """Mixin: a fit or partial_fit that raises leaves the previous model intact."""
+_CURVES_DOC = """    loss_curve_ : list of float
+        Mean training objective (loss + penalty) of each epoch, the figure
+        ``verbose`` prints; one-vs-rest problems are summed (a problem that
+        stopped early counts with its last epoch). ``partial_fit`` appends.
+    validation_loss_curve_ : list of float or None
+        Mean loss (without the penalty; summed over one-vs-rest outputs,
+        softmax cross-entropy for 'multinomial'), weighted by the validation
+        sample weights, of the model after each epoch on the validation set
+        (split off with ``early_stopping``, or ``X_val`` given to ``fit``);
+        None without a validation set.
+    validation_scores_ : list of float or None
+        Score (accuracy or R^2) of the model after each epoch on the
+        validation set; None without one.
+"""
 
-    def _restoring(self, method, *args, **kwargs):
+
+class _KeepModelOnError(CallbackSupportMixin):
+    """Mixin: fits as callback tasks with per-epoch records and optional validation
+    data; a fit or partial_fit that raises leaves the previous model intact."""
+
+    def _restoring(self, method, *args, validation=None, **kwargs):
         if method.__name__ == "partial_fit" and not get_config()["skip_parameter_validation"]:
             self._validate_params()  # scikit-learn skips it in partial_fit once fitted
         sample_weight = kwargs.get("sample_weight")
@@ -93,21 +125,95 @@ class _KeepModelOnError:
         saved = {key: value.copy() if isinstance(value, np.ndarray)
                  else copy.deepcopy(value) if isinstance(value, OptimizerState) else value
                  for key, value in self.__dict__.items()}
+        # What the training hooks need to know about this call (removed after it).
+        self._fit_call = {"partial": method.__name__ == "partial_fit",
+                          "sample_weight": sample_weight, "validation": validation}
         try:
             return method(*args, **kwargs)
         except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
+            restore_after_failure(self, saved)
             raise
+        finally:
+            self.__dict__.pop("_fit_call", None)
 
-    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None, *, X_val=None,
+            y_val=None, sample_weight_val=None):
         """Fit the linear model with stochastic gradient descent.
 
         See :meth:`sklearn.linear_model.SGDClassifier.fit`; on error the
         previously fitted model is left unchanged.
+
+        Parameters
+        ----------
+        X, y, coef_init, intercept_init, sample_weight
+            As in scikit-learn.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            Validation data, measured after every epoch into
+            ``validation_loss_curve_`` and ``validation_scores_``. With
+            ``early_stopping=True`` it replaces the ``validation_fraction``
+            split: training uses all of X and stops on this set's score. In a
+            ``Pipeline``, ``transform_input=["X_val"]`` transforms it as X.
+        y_val : array-like of shape (n_val,), default=None
+            Validation targets; required with ``X_val``. Classes must be
+            among the training classes.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples in the validation loss and score.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
         """
+        check_validation_pairing(X_val, y_val, sample_weight_val)
+        validation = None if X_val is None else (X_val, y_val, sample_weight_val)
         return self._restoring(super().fit, X, y, coef_init=coef_init,
-                               intercept_init=intercept_init, sample_weight=sample_weight)
+                               intercept_init=intercept_init, sample_weight=sample_weight,
+                               validation=validation)
+
+    def _checked_validation(self, X, X_val, y_val, sample_weight_val):
+        """The validation data given to ``fit``, checked against the training data."""
+        X_val = validate_data(self, X_val, reset=False, accept_sparse="csr", dtype=X.dtype,
+                              order="C", accept_large_sparse=False)
+        if is_classifier(self):
+            y_val = column_or_1d(y_val, warn=True)
+            unseen = set(np.unique(y_val).tolist()) - set(self.classes_.tolist())
+            if unseen:
+                raise ValueError(f"y_val has classes {sorted(map(str, unseen))} that are not "
+                                 f"among the training classes {self.classes_}; validate on "
+                                 "classes seen in y")
+        else:
+            y_val = column_or_1d(check_array(y_val, ensure_2d=False, dtype=X.dtype,
+                                             input_name="y_val"), warn=True)
+        check_consistent_length(X_val, y_val)
+        return X_val, y_val, _check_sample_weight(sample_weight_val, X_val, dtype=X.dtype,
+                                                  ensure_non_negative=True)
+
+    def _validation_set(self, X, y, sample_weight, split_on, targets, multinomial=False):
+        """``(validation_mask, SGDValidation or None)`` of this fit.
+
+        The set given to ``fit`` (then every sample of X trains), else
+        scikit-learn's split with ``early_stopping`` (stratified on
+        ``split_on``). ``targets(labels)`` encodes labels as the engine's
+        targets.
+        """
+        given = self._fit_call["validation"]
+        if given is None:
+            mask = self._make_validation_split(split_on, sample_mask=sample_weight > 0)
+            if not mask.any():
+                return mask, None
+            X_val, y_val, sw_val = X[mask], y[mask], sample_weight[mask]
+        else:
+            mask = np.zeros(X.shape[0], dtype=bool)
+            X_val, y_val, sw_val = self._checked_validation(X, *given)
+        return mask, SGDValidation(self, X_val, y_val, sw_val, targets(y_val), self.loss,
+                                   _loss_param(self, self.loss), multinomial)
+
+    def _watch(self, X, y, max_iter, validation):
+        """The callback tasks and per-epoch records of this fit (or partial_fit)."""
+        call = self._fit_call
+        tasks = EpochTasks(self, max_iter, X, y, call["sample_weight"],
+                           task_name="partial_fit" if call["partial"] else "fit")
+        return EpochWatch(tasks, validation, self._fitted_attributes)
 
 
 def _linear_scores(est, X):
@@ -132,7 +238,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
         "    Parameters\n    ----------\n",
         "    Parameters\n    ----------\n" + _SOLVER_DOC.lstrip("\n"), 1)
         + "    Attributes\n" + _SkSGDRegressor.__doc__.split("    Attributes\n")[1]
-        .split("    See Also\n")[0])
+        .split("    See Also\n")[0].rstrip("\n") + "\n\n" + _CURVES_DOC)
 
     _parameter_constraints = {**_SkSGDRegressor._parameter_constraints, **_EXTRA_CONSTRAINTS}
 
@@ -188,20 +294,30 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
         """scikit-learn's ``_decision_function`` (behind ``predict``), with lean input checks."""
         return _linear_scores(self, X).ravel()
 
+    def _fitted_attributes(self, coef, intercept):
+        """``coef_`` and ``intercept_`` (float64, as scikit-learn) of a (1, d) model."""
+        return {"coef_": coef.ravel(), "intercept_": intercept.astype(np.float64)}
+
     def _fit_regressor(self, X, y, alpha, loss, learning_rate, sample_weight, max_iter):
         if not hasattr(self, "t_"):
             self.t_ = 1.0
-        validation_mask = self._make_validation_split(y, sample_mask=sample_weight > 0)
-        score_cb = self._make_validation_score_cb(validation_mask, X, y, sample_weight)
-        Y = np.ascontiguousarray(y, dtype=X.dtype).reshape(1, -1)
+
+        def targets(values):
+            return np.ascontiguousarray(values, dtype=X.dtype).reshape(1, -1)
+
+        validation_mask, validation = self._validation_set(X, y, sample_weight, y, targets)
+        score_cb = validation.stopping_score(0) if self.early_stopping else None
+        watch = self._watch(X, y, max_iter, validation)
+        Y = targets(y)
         if not uses_plain_engine(self):
             coef, intercept, self.n_iter_ = fit_minibatch(
                 self, X, Y, sample_weight, validation_mask, score_cb,
                 self.coef_.reshape(1, -1), self.intercept_, np.ones(1), np.ones(1), loss,
-                alpha, max_iter, False, reuse_state=True)
+                alpha, max_iter, False, reuse_state=True, watch=watch)
             # float64 intercept whatever X's dtype, as scikit-learn
             self.coef_, self.intercept_ = coef.ravel(), intercept.astype(np.float64)
             self.t_ += self.n_iter_ * X.shape[0]
+            watch.finish(self, continued=self._fit_call["partial"])
             return
         random_state = check_random_state(self.random_state)
         seed = random_state.randint(0, MAX_INT)
@@ -213,7 +329,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
         intercepts, avg_intercepts, n_iter = fit_plain(
             self, X, Y, sample_weight, validation_mask, [score_cb], coefs, avg_coefs,
             np.atleast_1d(intercept).astype(np.float64), np.atleast_1d(avg_intercept),
-            np.ones(1), np.ones(1), seed, loss, learning_rate, alpha, max_iter, 1)
+            np.ones(1), np.ones(1), seed, loss, learning_rate, alpha, max_iter, 1, watch)
         self.n_iter_ = int(n_iter[0])
         self.t_ += self.n_iter_ * X.shape[0]
         # scikit-learn returns the intercepts as float64 whatever X's dtype.
@@ -228,6 +344,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
                 self.intercept_ = intercepts
         else:
             self.intercept_ = intercepts
+        watch.finish(self, continued=self._fit_call["partial"])
 
 
 class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
@@ -246,7 +363,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         the softmax; with two classes it is the binary logistic loss).
 """, 1)
         + "    Attributes\n" + _SkSGDClassifier.__doc__.split("    Attributes\n")[1]
-        .split("    See Also\n")[0])
+        .split("    See Also\n")[0].rstrip("\n") + "\n\n" + _CURVES_DOC)
 
     _parameter_constraints = {
         **_SkSGDClassifier._parameter_constraints,
@@ -315,6 +432,10 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         return self._restoring(super().partial_fit, X, y, classes=classes,
                                sample_weight=sample_weight)
 
+    def _fitted_attributes(self, coef, intercept):
+        """``coef_`` (K, d) and ``intercept_`` (K,) of a model of the engines' shape."""
+        return {"coef_": coef, "intercept_": intercept}
+
     def _ovr_targets(self, y, dtype, positives):
         """(K, n) targets: {0, 1} for log_loss, {-1, +1} otherwise."""
         neg = 0.0 if self.loss == "log_loss" else -1.0
@@ -342,18 +463,20 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
                             weight_neg)
             return
         random_state = check_random_state(self.random_state)
-        if binary:
-            Y = self._ovr_targets(y, X.dtype, positives)
-            validation_mask = self._make_validation_split(Y[0], sample_mask=sample_weight > 0)
-        else:
-            validation_mask = self._make_validation_split(y, sample_mask=sample_weight > 0)
-            Y = self._ovr_targets(y, X.dtype, positives)
+
+        def targets(labels):
+            return self._ovr_targets(labels, X.dtype, positives)
+
+        Y = targets(y)
+        validation_mask, validation = self._validation_set(
+            X, y, sample_weight, Y[0] if binary else y, targets)
         seed = random_state.randint(MAX_INT)
         score_cbs = [
-            self._make_validation_score_cb(validation_mask, X, Y[k], sample_weight,
-                                           classes=np.array([-1, 1], dtype=X.dtype))
+            validation.stopping_score(k, classes=np.array([-1, 1], dtype=X.dtype))
+            if self.early_stopping else None
             for k in range(len(positives))
         ]
+        watch = self._watch(X, y, max_iter, validation)
         coefs = (self._standard_coef if self.average else self.coef_).reshape(
             len(positives), -1)
         intercepts = np.atleast_1d(
@@ -365,7 +488,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
             self, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_coefs,
             intercepts, avg_intercepts, np.asarray(weight_pos, np.float64),
             np.asarray(weight_neg, np.float64), seed, self.loss, learning_rate, alpha,
-            max_iter, n_threads(self.n_jobs))
+            max_iter, n_threads(self.n_jobs), watch)
         self.n_iter_ = int(n_iter.max())
         self.t_ += self.n_iter_ * X.shape[0]
         # As scikit-learn: binary intercepts come back as float64, one-vs-rest
@@ -383,6 +506,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         else:
             self.coef_ = coefs
             self.intercept_ = intercept_
+        watch.finish(self, continued=self._fit_call["partial"])
 
     def _fit_joint(self, X, y, alpha, sample_weight, max_iter, positives, weight_pos,
                    weight_neg):
@@ -390,31 +514,34 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         binary = len(self.classes_) == 2
         multinomial = self.multi_class == "multinomial" and not binary
         n_classes = len(self.classes_)
-        if multinomial:
-            Y = np.searchsorted(self.classes_, y).astype(X.dtype).reshape(1, -1)
-        else:
-            Y = self._ovr_targets(y, X.dtype, positives)
-        validation_mask = self._make_validation_split(
-            y if not binary else Y[0], sample_mask=sample_weight > 0)
+
+        def targets(labels):
+            if multinomial:
+                return np.searchsorted(self.classes_, labels).astype(X.dtype).reshape(1, -1)
+            return self._ovr_targets(labels, X.dtype, positives)
+
+        Y = targets(y)
+        validation_mask, validation = self._validation_set(
+            X, y, sample_weight, y if not binary else Y[0], targets, multinomial)
         score_cb = None
         if self.early_stopping:
             if binary:
-                score_cb = self._make_validation_score_cb(
-                    validation_mask, X, Y[0], sample_weight,
-                    classes=np.array([-1, 1], dtype=X.dtype))
+                score_cb = validation.stopping_score(0, classes=np.array([-1, 1], dtype=X.dtype))
             else:
-                score_cb = MulticlassScore(self, X[validation_mask], y[validation_mask],
-                                            sample_weight[validation_mask])
+                score_cb = MulticlassScore(self, validation.X, validation.y,
+                                           validation.sample_weight)
+        watch = self._watch(X, y, max_iter, validation)
         n_out = n_classes if (multinomial or not binary) else 1
         coef = np.asarray(self.coef_).reshape(n_out, -1)
         coef, intercept, self.n_iter_ = fit_minibatch(
             self, X, Y, sample_weight, validation_mask, score_cb, coef, self.intercept_,
             np.asarray(weight_pos, np.float64), np.asarray(weight_neg, np.float64),
-            self.loss, alpha, max_iter, multinomial, reuse_state=True)
+            self.loss, alpha, max_iter, multinomial, reuse_state=True, watch=watch)
         # dtypes as scikit-learn: a binary intercept is float64
         self.coef_ = coef
         self.intercept_ = intercept.astype(np.float64) if binary else intercept
         self.t_ += self.n_iter_ * X.shape[0]
+        watch.finish(self, continued=self._fit_call["partial"])
 
     def decision_function(self, X):
         """Confidence scores per (sample, class) combination.

@@ -419,6 +419,12 @@ cdef class PlainSGD:
         """Set problem k's 'constant'/'adaptive' learning rate."""
         self.states[k].eta = eta
 
+    def scales(self, Py_ssize_t k):
+        """Problem k's pending factors (wscale, average_a, average_b): its
+        coefficients are ``wscale * W[k]`` and its averaged coefficients
+        ``(AW[k] + average_a * W[k]) / average_b``."""
+        return self.states[k].wscale, self.states[k].average_a, self.states[k].average_b
+
 
 ctypedef struct _DenseJob:
     void* engine

@@ -18,7 +18,7 @@ from fastopt._openmp import max_threads
 from fastopt._progress import epoch_progress
 from fastopt.linear_model import _sgd_fast
 from fastopt.optim import (ASGD, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Optimizer,
-                           RAdam, RMSprop, Rprop)
+                           RAdam, ReduceOnPlateau, RMSprop, Rprop)
 
 MAX_INT = np.iinfo(np.int32).max
 SPARSE_INTERCEPT_DECAY = 0.01
@@ -101,6 +101,19 @@ def uses_plain_engine(est):
             and getattr(est, "multi_class", "ovr") == "ovr")
 
 
+def plateau_schedule(est, optimizer=None):
+    """The ReduceOnPlateau rule of this fit, or None.
+
+    An optimizer object's own ReduceOnPlateau schedule; else scikit-learn's
+    'adaptive', which is ``ReduceOnPlateau(0.2, n_iter_no_change, 1e-6)``.
+    """
+    if optimizer is not None and isinstance(optimizer.schedule, ReduceOnPlateau):
+        return optimizer.schedule
+    if est.learning_rate == "adaptive":
+        return ReduceOnPlateau(factor=0.2, patience=est.n_iter_no_change, min_lr=1e-6)
+    return None
+
+
 def _format_bias(bias):
     bias = np.ravel(bias)
     if bias.shape[0] == 1:
@@ -109,12 +122,15 @@ def _format_bias(bias):
 
 
 def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_of, eta_of,
-                divide_eta, report):
+                divide_eta, report, plateau, watch, model):
     """scikit-learn's stopping rule, one compiled epoch per iteration.
 
     With ``verbose``, prints scikit-learn's lines per problem and epoch
     (``report(k)`` gives the norm, non-zeros, bias and loss sum of problem k).
-    Returns the number of epochs run by each problem.
+    ``plateau`` (a ReduceOnPlateau or None) cuts a problem's rate;
+    ``watch.end_epoch`` records the epoch (the summed objectives of all
+    problems, stopped ones at their last value) and stops every problem when
+    a callback asks to. Returns the number of epochs run by each problem.
     """
     t_start = time.time()
     tol = est.tol if est.tol is not None else -np.inf
@@ -122,6 +138,7 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
     best_score = np.full(n_problems, -np.inf)
     no_improvement = np.zeros(n_problems, dtype=int)
     n_iter = np.zeros(n_problems, dtype=int)
+    last_objective = np.zeros(n_problems)
     active = list(range(n_problems))
     with epoch_progress(getattr(est, "progress", False), max_iter, type(est).__name__) as bar:
         for epoch in range(max_iter):
@@ -129,6 +146,7 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
                 break
             if est.verbose > 0:
                 print(f"-- Epoch {epoch + 1}")
+            watch.begin_epoch()
             try:
                 objectives = engine.epoch(active)
             except FloatingPointError:
@@ -141,6 +159,7 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
             for a, k in enumerate(active):
                 n_iter[k] = epoch + 1
                 objective = objectives[a] / train_count
+                last_objective[k] = objective
                 message = ""
                 if est.early_stopping:
                     coef, intercept = coef_of(k)
@@ -164,24 +183,25 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
                           f"Avg. loss: {loss_sum / train_count:f}, "
                           f"Objective: {objective:f}{message}")
                     print(f"Total training time: {time.time() - t_start:.2f} seconds.")
+                if plateau is not None and plateau.cuts(no_improvement[k], eta_of(k)):
+                    divide_eta(k, plateau.divisor)
+                    no_improvement[k] = 0
                 if no_improvement[k] >= est.n_iter_no_change:
-                    if est.learning_rate == "adaptive" and eta_of(k) > 1e-6:
-                        divide_eta(k, 5.0)
-                        no_improvement[k] = 0
-                    else:
-                        if est.verbose > 0:
-                            print(f"Convergence after {epoch + 1} epochs took "
-                                  f"{time.time() - t_start:.2f} seconds")
-                        continue
+                    if est.verbose > 0:
+                        print(f"Convergence after {epoch + 1} epochs took "
+                              f"{time.time() - t_start:.2f} seconds")
+                    continue
                 still_active.append(k)
             active = still_active
             bar.update(active_problems=len(active))
+            if watch.end_epoch(last_objective.sum(), epoch + 1, model):
+                break
     return n_iter
 
 
 def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_coefs,
                intercepts, avg_intercepts, weight_pos, weight_neg, seed, loss, learning_rate,
-               alpha, max_iter, n_threads):
+               alpha, max_iter, n_threads, watch):
     """Run scikit-learn's per-sample SGD on the rows of ``coefs`` (in place).
 
     Returns the new intercepts, average intercepts and per-problem epochs.
@@ -196,7 +216,7 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
         "fit_intercept": int(est.fit_intercept),
         "intercept_decay": SPARSE_INTERCEPT_DECAY if sparse else 1.0,
         "average": float(est.average),
-        "track_objective": int(bool(est.verbose) or not est.early_stopping),
+        "track_objective": 1,  # loss_curve_
         "n_features": X.shape[1],
         "wscale_min": 0.0,
     }
@@ -211,9 +231,25 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
         # coefficient array, without the pending L2 scale factor (wscale).
         return coefs[k], engine.intercept(k)[0]
 
+    t_start = est.t_
+
+    def model(n_epochs):
+        # The coefficients with the engine's pending factors applied, averaged
+        # once the estimator would report the average (as at the end of a fit).
+        averaged = avg_coefs is not None and est.average <= t_start + n_epochs * X.shape[0] - 1
+        coef, intercept = np.empty_like(coefs), np.empty(coefs.shape[0])
+        for k in range(coefs.shape[0]):
+            wscale, average_a, average_b = engine.scales(k)
+            standard_intercept, average_intercept = engine.intercept(k)
+            intercept[k] = average_intercept if averaged else standard_intercept
+            coef[k] = ((avg_coefs[k] + average_a * coefs[k]) / average_b if averaged
+                       else wscale * coefs[k])
+        return coef, intercept
+
     n_iter = _run_epochs(
         est, engine, coefs.shape[0], max_iter, train_idx.shape[0], score_cbs, coef_of,
-        engine.eta, lambda k, f: engine.set_eta(k, engine.eta(k) / f), engine.report)
+        engine.eta, lambda k, f: engine.set_eta(k, engine.eta(k) / f), engine.report,
+        plateau_schedule(est), watch, model)
     new_intercepts = np.empty(coefs.shape[0])
     new_avg = np.empty(coefs.shape[0])
     for k in range(coefs.shape[0]):
@@ -223,7 +259,8 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
 
 
 def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, intercept,
-                   weight_pos, weight_neg, loss, alpha, max_iter, multinomial, reuse_state):
+                   weight_pos, weight_neg, loss, alpha, max_iter, multinomial, reuse_state,
+                   watch):
     """Train the outputs (rows of ``coef``) jointly with a fastopt.optim rule.
 
     Returns (coef, intercept, n_iter) as views of one flat buffer.
@@ -262,9 +299,13 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
     def coef_of(k):
         return params[: K * d].reshape(K, d), params[K * d:]
 
+    def model(n_epochs):
+        return params[: K * d].reshape(K, d).copy(), params[K * d:].copy()
+
     n_iter = _run_epochs(
         est, _JointEpochs(engine, params), 1, max_iter, train_idx.shape[0], [score_cb], coef_of,
-        lambda k: eta["value"], divide_eta, lambda k: engine.report())
+        lambda k: eta["value"], divide_eta, lambda k: engine.report(),
+        plateau_schedule(est, opt), watch, model)
     est._solver_state = state
     return params[: K * d].reshape(K, d), params[K * d:], int(n_iter[0])
 

@@ -20,19 +20,23 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
+from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, check_consistent_length, validate_data
 
+from fastopt._callbacks import EpochTasks, LbfgsTasks, restore_after_failure
 from fastopt._predict_input import check_predict_input
 from fastopt._progress import epoch_progress
+from fastopt._validation_data import check_validation_pairing
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
 from fastopt.neural_network._mlp_fast import MLPCore, get_learning_rate, set_learning_rate
 from fastopt.neural_network._solvers import STRING_SOLVERS, make_optimizer
-from fastopt.optim import Optimizer, Schedule
+from fastopt.neural_network._validation import MLPValidation
+from fastopt.optim import Optimizer, ReduceOnPlateau, Schedule
 
 __all__ = ["BaseMLP"]
 
@@ -73,7 +77,36 @@ def _as_input(X, dtype):
     return np.ascontiguousarray(X, dtype=dtype)
 
 
-class BaseMLP(BaseEstimator):
+def _plateau_schedule(est, optimizer):
+    """The ReduceOnPlateau rule of this fit, or None.
+
+    The optimizer's own schedule when it is one (an optimizer object's, or the
+    ``learning_rate`` schedule handed to it); scikit-learn's 'adaptive' for
+    solver='sgd' is ``ReduceOnPlateau(0.2, n_iter_no_change + 1, 1e-6)``: its
+    MLP stopping rule counts one epoch more than the linear models'.
+    """
+    if isinstance(optimizer.schedule, ReduceOnPlateau):
+        return optimizer.schedule
+    if est.solver == "sgd" and est.learning_rate == "adaptive":
+        return ReduceOnPlateau(factor=0.2, patience=est.n_iter_no_change + 1, min_lr=1e-6)
+    return None
+
+
+def _continued_curves(est, validation, continued):
+    """(validation_scores_, validation_loss_curve_) lists to append this fit's epochs to.
+
+    Continued from the previous fit (warm start, ``partial_fit``) when it kept
+    them; None when this fit measures no validation set.
+    """
+    if validation is None:
+        return None, None
+    if not continued:
+        return [], []
+    return (list(getattr(est, "validation_scores_", None) or []),
+            list(getattr(est, "validation_loss_curve_", None) or []))
+
+
+class BaseMLP(CallbackSupportMixin, BaseEstimator):
     """Shared fitting logic of :class:`MLPClassifier` and :class:`MLPRegressor`."""
 
     _parameter_constraints: dict = {
@@ -210,11 +243,43 @@ class BaseMLP(BaseEstimator):
         try:
             return method(*args, **kwargs)
         except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
+            restore_after_failure(self, saved)
             raise
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fitted_attributes(self, params, layer_units, out_activation, binarizer):
+        """What a copy of the estimator needs to predict with ``params`` (copied)."""
+        coefs, intercepts = _views(params.copy(), layer_units)
+        attributes = {"coefs_": coefs, "intercepts_": intercepts,
+                      "n_outputs_": layer_units[-1], "n_layers_": len(layer_units),
+                      "out_activation_": out_activation}
+        if binarizer is not None:
+            attributes.update(_label_binarizer=binarizer, classes_=binarizer.classes_)
+        return attributes
+
+    def _given_validation(self, X_val, y_val, sample_weight_val, binarizer, n_outputs, dtype):
+        """Check the validation data given to ``fit`` against the training data.
+
+        Returns ``(X_val, Y_val, sample_weight_val)`` encoded as the training
+        data, or None when no validation data was given.
+        """
+        if X_val is None:
+            return None
+        X_val = _as_input(validate_data(self, X_val, accept_sparse=["csr", "csc"],
+                                        dtype=(np.float64, np.float32), reset=False), dtype)
+        Y_val = np.ascontiguousarray(self._encode_validation_targets(y_val, binarizer),
+                                     dtype=dtype)
+        check_consistent_length(X_val, Y_val)
+        if Y_val.shape[1] != n_outputs:
+            raise ValueError(f"y_val has {Y_val.shape[1]} outputs but y has {n_outputs}; "
+                             "pass validation targets shaped like the training targets")
+        if sample_weight_val is not None:
+            sample_weight_val = _check_sample_weight(sample_weight_val, X_val, dtype=dtype,
+                                                     ensure_non_negative=True)
+        return X_val, Y_val, sample_weight_val
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, X_val=None, y_val=None,
+             sample_weight_val=None):
+        check_validation_pairing(X_val, y_val, sample_weight_val)
         hidden_layer_sizes = self.hidden_layer_sizes
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
@@ -238,11 +303,18 @@ class BaseMLP(BaseEstimator):
                 "refit with warm_start=False"
             )
         dtype = X.dtype if first_pass else self.coefs_[0].dtype
+        given_validation = self._given_validation(X_val, y_val, sample_weight_val, binarizer,
+                                                  n_outputs, dtype)
+        X_seen = X
         X = _as_input(X, dtype)
         Y = np.ascontiguousarray(Y, dtype=dtype)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype,
                                                  ensure_non_negative=True)
+        max_tasks = 1 if incremental else self.max_iter + (not self._is_stochastic())
+        tasks = EpochTasks(self, max_tasks, X_seen, y, sample_weight,
+                           task_name="partial_fit" if incremental else "fit",
+                           epoch_name="epoch" if self._is_stochastic() else "lbfgs-iter")
         if class_sw is not None:
             sample_weight = (class_sw if sample_weight is None else sample_weight * class_sw)
             sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
@@ -257,11 +329,16 @@ class BaseMLP(BaseEstimator):
             params = self._flat_params().astype(dtype)
             out_activation = self.out_activation_
 
+        X, Y, sample_weight, validation = self._validation(
+            X, Y, sample_weight, given_validation, incremental, layer_units, out_activation,
+            binarizer, random_state)
         if self._is_stochastic():
             self._fit_stochastic(X, Y, sample_weight, params, layer_units, out_activation,
-                                 random_state, incremental, first_pass, binarizer, fit)
+                                 random_state, incremental, first_pass, binarizer, fit,
+                                 tasks, validation)
         else:
-            self._fit_lbfgs(X, Y, sample_weight, params, layer_units, out_activation, fit)
+            self._fit_lbfgs(X, Y, sample_weight, params, layer_units, out_activation, fit,
+                            tasks, validation, binarizer)
         if not np.isfinite(params).all():
             raise ValueError(_DIVERGED)
 
@@ -275,6 +352,7 @@ class BaseMLP(BaseEstimator):
             self.classes_ = binarizer.classes_
         for name, value in fit.items():
             setattr(self, name, value)
+        tasks.end()
         return self
 
     def _initial_params(self, layer_units, dtype, random_state):
@@ -287,7 +365,39 @@ class BaseMLP(BaseEstimator):
             intercepts.append(intercept.astype(dtype))
         return np.concatenate(coefs + intercepts)
 
-    def _fit_lbfgs(self, X, Y, sample_weight, params, layer_units, out_activation, fit):
+    def _validation(self, X, Y, sample_weight, given, incremental, layer_units,
+                    out_activation, binarizer, random_state):
+        """The training data and the validation set measured after every epoch.
+
+        The validation set is the one given to ``fit``; without one, with
+        ``early_stopping`` and a stochastic solver, it is split off the
+        training data as scikit-learn does. Returns ``(X, Y, sample_weight,
+        validation)`` with ``validation`` an :class:`MLPValidation` or None.
+        """
+        if given is not None:
+            X_val, Y_val, sw_val = given
+        elif self.early_stopping and self._is_stochastic() and not incremental:
+            stratify = (Y > 0.5) if is_classifier(self) and Y.shape[1] == 1 else None
+            arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+            split = train_test_split(*arrays, random_state=random_state,
+                                     test_size=self.validation_fraction, stratify=stratify)
+            X, X_val, Y, Y_val = split[:4]
+            sample_weight, sw_val = (split[4], split[5]) if sample_weight is not None else (
+                None, None)
+            if X_val.shape[0] < 2:
+                raise ValueError("The validation set is too small. Increase "
+                                 "'validation_fraction' or the size of your dataset.")
+            X, X_val = _as_input(X, X.dtype), _as_input(X_val, X.dtype)
+            Y = np.ascontiguousarray(Y)
+        else:
+            return X, Y, sample_weight, None
+        core = self._core(layer_units, X_val.dtype, min(X_val.shape[0], _PREDICT_CHUNK),
+                          not sp.issparse(X_val), out_activation)
+        return X, Y, sample_weight, MLPValidation(self, X_val, Y_val, sw_val, core, binarizer,
+                                                  out_activation)
+
+    def _fit_lbfgs(self, X, Y, sample_weight, params, layer_units, out_activation, fit, tasks,
+                   validation, binarizer):
         n_samples = X.shape[0]
         core = self._core(layer_units, params.dtype, min(n_samples, _LBFGS_CHUNK),
                           not sp.issparse(X), out_activation)
@@ -299,24 +409,40 @@ class BaseMLP(BaseEstimator):
             return loss, grads.astype(np.float64)
 
         iteration = iter(range(1, self.max_iter + 1))
+        iterations = LbfgsTasks(tasks, lambda x: self._fitted_attributes(
+            x.astype(params.dtype), layer_units, out_activation, binarizer))
+        val_losses, val_scores = ([], []) if validation is not None else (None, None)
 
-        def print_progress(intermediate_result):
-            print(f"Iteration {next(iteration)}, loss = {intermediate_result.fun:.8f}")
+        def after_iteration(intermediate_result):
+            if self.verbose:
+                print(f"Iteration {next(iteration)}, loss = {intermediate_result.fun:.8f}")
+            if validation is not None:
+                val_loss, score = validation.measure(intermediate_result.x.astype(params.dtype))
+                val_losses.append(val_loss)
+                val_scores.append(score)
+            iterations(intermediate_result)
 
+        watched = self.verbose or validation is not None or tasks.watched
         opt_res = scipy.optimize.minimize(
             loss_grad, params.astype(np.float64), method="L-BFGS-B", jac=True,
-            callback=print_progress if self.verbose else None,
+            callback=after_iteration if watched else None,
             options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
         )
-        fit["n_iter_"] = _check_optimize_result("lbfgs", opt_res, self.max_iter)
+        iterations.close()
+        fit["n_iter_"] = (opt_res.nit if iterations.stopped
+                          else _check_optimize_result("lbfgs", opt_res, self.max_iter))
         fit["loss_"] = float(opt_res.fun)
+        if validation is not None:
+            fit.update(validation_loss_curve_=val_losses, validation_scores_=val_scores)
         params[:] = opt_res.x
 
     def _fit_stochastic(self, X, Y, sample_weight, params, layer_units, out_activation,
-                        random_state, incremental, first_pass, binarizer, fit):
+                        random_state, incremental, first_pass, binarizer, fit, tasks,
+                        validation):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         optimizer = make_optimizer(self)
+        plateau = _plateau_schedule(self, optimizer)
         if incremental and not first_pass and hasattr(self, "_optimizer_state"):
             state = copy.deepcopy(self._optimizer_state)
         else:
@@ -326,32 +452,17 @@ class BaseMLP(BaseEstimator):
             loss_curve = []
             no_improvement = 0
             best_loss = None if early_stopping else np.inf
-            val_scores = [] if early_stopping else None
             best_val = -np.inf if early_stopping else None
         else:
             loss_curve = list(self.loss_curve_)
             no_improvement = self._no_improvement_count
             best_loss = self.best_loss_
-            val_scores = getattr(self, "validation_scores_", None)
-            val_scores = None if val_scores is None else list(val_scores)
-            best_val = getattr(self, "best_validation_score_", None)
+            best_val = self.best_validation_score_
+        val_scores, val_losses = _continued_curves(
+            self, validation, continued=not first_pass and hasattr(self, "loss_curve_"))
 
         X_train, Y_train, sw_train = X, Y, sample_weight
         if early_stopping:
-            stratify = (Y > 0.5) if is_classifier(self) and Y.shape[1] == 1 else None
-            arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-            split = train_test_split(*arrays, random_state=random_state,
-                                     test_size=self.validation_fraction, stratify=stratify)
-            X_train, X_val, Y_train, Y_val = split[:4]
-            sw_train, sw_val = (split[4], split[5]) if sample_weight is not None else (None, None)
-            if X_val.shape[0] < 2:
-                raise ValueError("The validation set is too small. Increase "
-                                 "'validation_fraction' or the size of your dataset.")
-            X_train, X_val = _as_input(X_train, params.dtype), _as_input(X_val, params.dtype)
-            Y_train = np.ascontiguousarray(Y_train)
-            y_val = self._decode(Y_val, binarizer)
-            val_core = self._core(layer_units, params.dtype, min(X_val.shape[0], _PREDICT_CHUNK),
-                                  not sp.issparse(X_val), out_activation)
             best_params = params.copy()
 
         n_samples = X_train.shape[0]
@@ -372,6 +483,7 @@ class BaseMLP(BaseEstimator):
         n_iter, t = 0, fit["t_"]
         with epoch_progress(self.progress, self.max_iter, type(self).__name__) as bar:
             for _ in range(self.max_iter):
+                tasks.begin_epoch()
                 loss = core.epoch(params, grads, state, X_train, Y_train, sw_train, order,
                                   batch_size, self.shuffle)
                 if not early_stopping and not np.isfinite(loss):
@@ -382,12 +494,13 @@ class BaseMLP(BaseEstimator):
                 bar.update(loss=f"{loss:.4g}")
                 if self.verbose:
                     print(f"Iteration {n_iter}, loss = {loss:.8f}")
-                if early_stopping:
-                    score = self._validation_score(val_core, params, X_val, y_val, sw_val,
-                                                   binarizer)
+                if validation is not None:
+                    val_loss, score = validation.measure(params)
+                    val_losses.append(val_loss)
                     val_scores.append(score)
                     if self.verbose:
                         print(f"Validation score: {score:f}")
+                if early_stopping:
                     no_improvement = no_improvement + 1 if score < best_val + self.tol else 0
                     if score > best_val:
                         best_val = score
@@ -397,19 +510,20 @@ class BaseMLP(BaseEstimator):
                     best_loss = min(best_loss, loss)
                 if is_sgd and self.learning_rate == "invscaling":
                     set_learning_rate(state, self.learning_rate_init / (t + 1) ** self.power_t)
+                if plateau is not None and plateau.cuts(no_improvement,
+                                                        get_learning_rate(state)):
+                    set_learning_rate(state, get_learning_rate(state) / plateau.divisor)
+                    no_improvement = 0
+                    if self.verbose:
+                        print(f"Setting learning rate to {get_learning_rate(state):f}")
+                stop_requested = tasks.end_epoch(lambda: self._fitted_attributes(
+                    params, layer_units, out_activation, binarizer))
                 if no_improvement > self.n_iter_no_change:
-                    if is_sgd and self.learning_rate == "adaptive" and (
-                            get_learning_rate(state) > 1e-6):
-                        set_learning_rate(state, get_learning_rate(state) / 5.0)
-                        no_improvement = 0
-                        if self.verbose:
-                            print(f"Setting learning rate to {get_learning_rate(state):f}")
-                    else:
-                        if self.verbose:
-                            print("Stopping: no improvement of more than tol="
-                                  f"{self.tol} for {self.n_iter_no_change} consecutive epochs.")
-                        break
-                if incremental:
+                    if self.verbose:
+                        print("Stopping: no improvement of more than tol="
+                              f"{self.tol} for {self.n_iter_no_change} consecutive epochs.")
+                    break
+                if stop_requested or incremental:
                     break
             if n_iter == self.max_iter and not incremental:
                 warnings.warn(
@@ -419,23 +533,12 @@ class BaseMLP(BaseEstimator):
             params[:] = best_params
         fit.update(n_iter_=n_iter, t_=t, loss_=loss_curve[-1], loss_curve_=loss_curve,
                    best_loss_=best_loss, validation_scores_=val_scores,
+                   validation_loss_curve_=val_losses,
                    best_validation_score_=best_val, _no_improvement_count=no_improvement,
                    _optimizer_state=state)
 
-    def _validation_score(self, val_core, params, X_val, y_val, sw_val, binarizer):
-        """Validation score of ``params``; NaN when the network's outputs are not finite.
-
-        As scikit-learn (its fix for issue #29504): a diverged epoch is
-        recorded as NaN, which neither becomes the best score nor counts as
-        "no improvement", so the best finite weights are restored at the end.
-        """
-        outputs = val_core.predict(params, X_val)
-        if not np.isfinite(outputs).all():
-            return float("nan")
-        return float(self._score_function(y_val, self._decode(outputs, binarizer), sw_val))
-
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -446,13 +549,26 @@ class BaseMLP(BaseEstimator):
             Class labels (classification) or real targets (regression).
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            Validation data, measured after every epoch (every L-BFGS
+            iteration) into ``validation_loss_curve_`` and
+            ``validation_scores_``. With ``early_stopping=True`` it replaces
+            the ``validation_fraction`` split: training uses all of X and
+            stops, and restores the best weights, on this set's score. In a
+            ``Pipeline``, ``transform_input=["X_val"]`` transforms it as X.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Validation targets; required with ``X_val``. Classes must be
+            among the training classes.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples in the validation loss and score.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._keeping_model(self._fit, X, y, sample_weight=sample_weight, incremental=False)
+        return self._keeping_model(self._fit, X, y, sample_weight=sample_weight, incremental=False,
+                                   X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from fastopt._predict_input import check_fitted
 from fastopt.neural_network._base import BaseMLP
@@ -48,7 +48,10 @@ fastopt.optim.Optimizer, default='adam'
 default='constant'
         scikit-learn's per-epoch rules for solver='sgd' (ignored by other solvers,
         as in scikit-learn), or a schedule object counted in optimizer steps that
-        applies to every stochastic solver.
+        applies to every stochastic solver. ``fastopt.optim.ReduceOnPlateau``
+        cuts the rate of any stochastic solver when the stopping rule sees no
+        improvement; 'adaptive' is ``ReduceOnPlateau(0.2, n_iter_no_change + 1,
+        1e-6)`` for solver='sgd'.
     learning_rate_init : float, default=0.001
         Initial learning rate of the string solvers.
     power_t : float, default=0.5
@@ -71,8 +74,9 @@ default='constant'
     nesterovs_momentum : bool, default=True
         Nesterov's momentum for solver='sgd'.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data and stop when the
-        validation score stops improving; the best weights are restored.
+        Hold out ``validation_fraction`` of the data (or use ``X_val``/``y_val``
+        given to ``fit``) and stop when the validation score stops improving;
+        the best weights are restored.
     validation_fraction : float, default=0.1
         Fraction of the data held out for early stopping.
     beta_1, beta_2 : float, default=0.9, 0.999
@@ -111,7 +115,14 @@ _ATTRIBUTES_DOC = """
     loss_curve_ : list of float
         Loss at the end of each epoch (stochastic solvers).
     validation_scores_ : list of float or None
-        Validation score per epoch with early stopping, else None.
+        Score on the validation set (split off with early stopping, or
+        ``X_val``/``y_val`` given to ``fit``) after each epoch, else None.
+        With 'lbfgs', one per iteration, and only when ``X_val`` is given.
+    validation_loss_curve_ : list of float or None
+        The loss of ``loss_curve_`` without the penalty (scikit-learn's
+        squared error, Poisson or log-loss), weighted by
+        ``sample_weight_val``, on the validation set after each epoch (L-BFGS
+        iteration); None without a validation set.
     best_validation_score_ : float or None
         Best validation score with early stopping, else None.
     t_ : int
@@ -232,6 +243,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             class_sw = compute_sample_weight(self.class_weight, y)
         Y = binarizer.transform(y).astype(X.dtype)
         return X, Y, class_sw, binarizer
+
+    def _encode_validation_targets(self, y_val, binarizer):
+        """``y_val`` encoded by the training label binarizer; unseen classes are refused."""
+        y_val = np.asarray(y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        unseen = np.setdiff1d(unique_labels(y_val), binarizer.classes_)
+        if len(unseen):
+            raise ValueError(f"y_val has classes {unseen} that are not among the training "
+                             f"classes {binarizer.classes_}; validate on classes seen in y")
+        return binarizer.transform(y_val)
 
     def _out_activation(self, binarizer):
         return "softmax" if binarizer.y_type_ == "multiclass" else "logistic"
@@ -434,6 +456,17 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             raise ValueError("Some value(s) of y are negative which is not allowed for "
                              "loss='poisson'.")
         return X, Y.astype(X.dtype), None, None
+
+    def _encode_validation_targets(self, y_val, binarizer):
+        """``y_val`` as a finite (n_val, n_outputs) array."""
+        y_val = check_array(y_val, ensure_2d=False, dtype="numeric", input_name="y_val")
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        Y_val = y_val.reshape(-1, 1) if y_val.ndim == 1 else y_val
+        if self.loss == "poisson" and (Y_val < 0).any():
+            raise ValueError("Some value(s) of y_val are negative which is not allowed for "
+                             "loss='poisson'.")
+        return Y_val
 
     def _out_activation(self, binarizer):
         return "exp" if self.loss == "poisson" else "identity"

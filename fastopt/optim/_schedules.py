@@ -19,6 +19,7 @@ __all__ = [
     "CosineAnnealing",
     "ExponentialDecay",
     "InverseScaling",
+    "ReduceOnPlateau",
     "Schedule",
     "StepDecay",
 ]
@@ -178,3 +179,70 @@ class CosineAnnealing(Schedule):
                 f"warmup_steps={self.warmup_steps} must be smaller than t_max={self.t_max}"
             )
         return {"t_max": self.t_max, "eta_min": self.eta_min, "warmup_steps": self.warmup_steps}
+
+
+class ReduceOnPlateau(Schedule):
+    r"""Cut the learning rate when training stops improving (evaluated per epoch).
+
+    Within an epoch the rate is constant. After each epoch, the estimator's
+    stopping rule decides whether the epoch improved (the training loss fell
+    by more than ``tol``, or with early stopping the validation score rose by
+    more than ``tol``) and counts the epochs since the last improvement. When
+    that count reaches ``patience`` and the rate is above ``min_lr``:
+
+    .. math::
+
+        \eta \leftarrow \eta \cdot \text{factor}
+
+    and the count restarts, so the stopping rule (``n_iter_no_change``) only
+    ends a fit once the rate has reached ``min_lr``. scikit-learn's
+    ``learning_rate='adaptive'`` is this schedule with ``factor=0.2``,
+    ``min_lr=1e-6`` and ``patience=n_iter_no_change`` (``n_iter_no_change + 1``
+    for the multi-layer perceptrons, whose stopping rule waits one epoch
+    longer). As there, a rate just above ``min_lr`` is still cut once, so the
+    last rate lies in ``(factor * min_lr, min_lr]``. The idea is PyTorch's
+    ``ReduceLROnPlateau``; the improvement test is the estimator's.
+
+    Accepted by the estimators wherever a schedule is: the multi-layer
+    perceptrons' ``learning_rate``, and the ``schedule`` of any
+    :mod:`fastopt.optim` optimizer passed as ``solver``. An optimizer stepped
+    by hand (``opt.step``) has no epochs and uses the constant base rate.
+
+    Parameters
+    ----------
+    factor : float, default=0.2
+        Multiplier of the rate at each cut, in (0, 1).
+    patience : int, default=10
+        Epochs without improvement before a cut.
+    min_lr : float, default=1e-6
+        No cut once the rate is at or below this value.
+
+    Examples
+    --------
+    >>> from fastopt import MLPClassifier
+    >>> from fastopt.optim import Adam, ReduceOnPlateau
+    >>> clf = MLPClassifier(solver=Adam(lr=1e-2, schedule=ReduceOnPlateau(patience=3)))
+    """
+
+    _parameter_constraints = {
+        "factor": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "min_lr": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, factor=0.2, patience=10, min_lr=1e-6):
+        self.factor = factor
+        self.patience = patience
+        self.min_lr = min_lr
+
+    @property
+    def divisor(self):
+        """What a cut divides the rate by: ``1 / factor`` (5.0 for 0.2, exactly)."""
+        return 1.0 / self.factor
+
+    def cuts(self, epochs_without_improvement, lr):
+        """Whether to cut rate ``lr`` after this many epochs without improvement.
+
+        The caller divides the rate by :attr:`divisor` and restarts its count.
+        """
+        return epochs_without_improvement >= self.patience and lr > self.min_lr
