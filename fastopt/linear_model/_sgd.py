@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from fastopt._solver_param import OptimizerObject
 from fastopt.linear_model._sgd_training import (
     MAX_INT,
     STRING_SOLVERS,
@@ -38,12 +39,12 @@ from fastopt.linear_model._sgd_training import (
     n_threads,
     uses_plain_engine,
 )
-from fastopt.optim import Optimizer, OptimizerState
+from fastopt.optim import OptimizerState
 
 __all__ = ["SGDClassifier", "SGDRegressor"]
 
 _EXTRA_CONSTRAINTS = {
-    "solver": [StrOptions(set(STRING_SOLVERS)), Optimizer],
+    "solver": [StrOptions(set(STRING_SOLVERS)), OptimizerObject(STRING_SOLVERS)],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "progress": ["boolean"],
 }
