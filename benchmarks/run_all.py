@@ -24,9 +24,12 @@ in by hand. The machine is shared: the report records the load average.
 
 Usage::
 
-    python benchmarks/run_all.py --quick     # ~DURATION_QUICK
-    python benchmarks/run_all.py             # full runs of every script (~DURATION_FULL)
+    python benchmarks/run_all.py --quick              # small sizes, to a scratch folder
+    python benchmarks/run_all.py                      # full runs of every script (long)
     python benchmarks/run_all.py --update-committed   # full, rewrites REPORT.md and docs/*.png
+
+The report states how long its run took (the scripts' own docstrings give theirs for
+``--quick``: under a minute each on a quiet 2-core machine).
 """
 
 import argparse
