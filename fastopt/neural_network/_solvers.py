@@ -4,8 +4,9 @@ The string solvers ``'sgd'`` and ``'adam'`` reproduce scikit-learn's MLP
 update formulas (``SklearnSGD``/``SklearnAdam``); ``'adamw'``, ``'nadam'``,
 ``'rmsprop'`` and ``'adagrad'`` follow PyTorch's algorithms with the
 estimator's ``learning_rate_init`` (and ``beta_1``, ``beta_2``, ``epsilon``
-where the rule has them). An optimizer object is cloned, never mutated; the flat parameters it makes
-irrelevant (``learning_rate_init``, ``beta_1``, ...) warn when they are set.
+where the rule has them). An optimizer object is cloned, never mutated; the
+flat parameters it makes irrelevant (``learning_rate_init``, ``beta_1``, ...)
+warn when they are set.
 """
 
 from sklearn.base import clone
