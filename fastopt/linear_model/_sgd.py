@@ -41,6 +41,7 @@ from sklearn.utils.validation import (
 
 from fastopt._callbacks import EpochTasks, restore_after_failure
 from fastopt._validation_data import check_validation_pairing
+from fastopt._solver_param import OptimizerObject
 from fastopt.linear_model._sgd_training import (
     MAX_INT,
     STRING_SOLVERS,
@@ -54,12 +55,12 @@ from fastopt.linear_model._sgd_training import (
 from fastopt._predict_input import check_fitted, check_predict_input
 from fastopt.linear_model._sgd_validation import SGDValidation
 from fastopt.linear_model._sgd_watch import EpochWatch
-from fastopt.optim import Optimizer, OptimizerState
+from fastopt.optim import OptimizerState
 
 __all__ = ["SGDClassifier", "SGDRegressor"]
 
 _EXTRA_CONSTRAINTS = {
-    "solver": [StrOptions(set(STRING_SOLVERS)), Optimizer],
+    "solver": [StrOptions(set(STRING_SOLVERS)), OptimizerObject(STRING_SOLVERS)],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "progress": ["boolean"],
 }

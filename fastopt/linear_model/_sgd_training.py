@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 
 from fastopt._openmp import max_threads
 from fastopt._progress import epoch_progress
+from fastopt._solver_param import warn_ignored_with_optimizer
 from fastopt.linear_model import _sgd_fast
 from fastopt.optim import (ASGD, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Optimizer,
                            RAdam, ReduceOnPlateau, RMSprop, Rprop)
@@ -41,12 +42,17 @@ _ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw", "adadelta", "adamax"
 def _resolve_solver(est):
     """Return (optimizer object, lr_kind code) for the minibatch engine."""
     solver = est.solver
-    if isinstance(solver, Optimizer):
-        return clone(solver), 0
     if est.learning_rate in ("pa1", "pa2"):
         raise ValueError(
             f"learning_rate={est.learning_rate!r} is only available with solver='sgd', "
             "batch_size=1 and multi_class='ovr'")
+    if isinstance(solver, Optimizer):
+        # 'adaptive' divides the object's lr; the other rates have no effect.
+        ignored = {"eta0": "lr", "power_t": "schedule"}
+        if est.learning_rate != "adaptive":
+            ignored["learning_rate"] = "schedule"
+        warn_ignored_with_optimizer(est, ignored)
+        return clone(solver), 0
     lr_kind = _sgd_fast.LEARNING_RATES[est.learning_rate]
     if solver in _ADAPTIVE_SOLVERS and est.learning_rate == "optimal":
         lr_kind = _sgd_fast.LEARNING_RATES["constant"]
@@ -155,7 +161,7 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
                     "input data with StandardScaler or MinMaxScaler might help, or a lower "
                     "learning rate (eta0, or the solver's lr)."
                 ) from None
-            still_active = []
+            still_active, shown = [], []
             for a, k in enumerate(active):
                 n_iter[k] = epoch + 1
                 objective = objectives[a] / train_count
@@ -170,12 +176,14 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
                         no_improvement[k] = 0
                     best_score[k] = max(best_score[k], score)
                     message = f", Validation score: {score:f}"
+                    shown.append(score)
                 else:
                     if tol > -np.inf and objective > best_objective[k] - tol:
                         no_improvement[k] += 1
                     else:
                         no_improvement[k] = 0
                     best_objective[k] = min(best_objective[k], objective)
+                    shown.append(objective)
                 if est.verbose > 0:
                     norm, nnz, bias, loss_sum = report(k)
                     print(f"Norm: {norm:.2f}, NNZs: {nnz}, Bias: {_format_bias(bias)}, "
@@ -193,7 +201,14 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
                     continue
                 still_active.append(k)
             active = still_active
-            bar.update(active_problems=len(active))
+            postfix = {"val_score" if est.early_stopping else "loss": f"{np.mean(shown):.4g}"}
+            if n_problems > 1:
+                postfix["active"] = f"{len(active)}/{n_problems}"
+            bar.update(**postfix)
+            if not active and epoch + 1 < max_iter:
+                bar.stopped(f"{'validation score' if est.early_stopping else 'objective'} "
+                            f"did not improve by tol={est.tol} for {est.n_iter_no_change} "
+                            "epochs")
             if watch.end_epoch(last_objective.sum(), epoch + 1, model):
                 break
     return n_iter

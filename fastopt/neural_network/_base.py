@@ -31,12 +31,13 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 from fastopt._callbacks import EpochTasks, LbfgsTasks, restore_after_failure
 from fastopt._predict_input import check_predict_input
 from fastopt._progress import epoch_progress
+from fastopt._solver_param import OptimizerObject
 from fastopt._validation_data import check_validation_pairing
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
 from fastopt.neural_network._mlp_fast import MLPCore, get_learning_rate, set_learning_rate
 from fastopt.neural_network._solvers import STRING_SOLVERS, make_optimizer
 from fastopt.neural_network._validation import MLPValidation
-from fastopt.optim import Optimizer, ReduceOnPlateau, Schedule
+from fastopt.optim import ReduceOnPlateau, Schedule
 
 __all__ = ["BaseMLP"]
 
@@ -112,7 +113,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions(set(STRING_SOLVERS)), Optimizer],
+        "solver": [StrOptions(set(STRING_SOLVERS)), OptimizerObject(STRING_SOLVERS)],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"}), Schedule],
@@ -481,7 +482,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         is_sgd = self.solver == "sgd"
 
         n_iter, t = 0, fit["t_"]
-        with epoch_progress(self.progress, self.max_iter, type(self).__name__) as bar:
+        with epoch_progress(self.progress, 1 if incremental else self.max_iter,
+                            type(self).__name__) as bar:
             for _ in range(self.max_iter):
                 tasks.begin_epoch()
                 loss = core.epoch(params, grads, state, X_train, Y_train, sw_train, order,
@@ -522,6 +524,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                     if self.verbose:
                         print("Stopping: no improvement of more than tol="
                               f"{self.tol} for {self.n_iter_no_change} consecutive epochs.")
+                    bar.stopped(f"{'validation score' if early_stopping else 'loss'} did "
+                                f"not improve by tol={self.tol} for "
+                                f"{self.n_iter_no_change} epochs")
                     break
                 if stop_requested or incremental:
                     break

@@ -4,11 +4,14 @@ The string solvers ``'sgd'`` and ``'adam'`` reproduce scikit-learn's MLP
 update formulas (``SklearnSGD``/``SklearnAdam``); ``'adamw'``, ``'nadam'``,
 ``'rmsprop'`` and ``'adagrad'`` follow PyTorch's algorithms with the
 estimator's ``learning_rate_init`` (and ``beta_1``, ``beta_2``, ``epsilon``
-where the rule has them). An optimizer object is cloned, never mutated.
+where the rule has them). An optimizer object is cloned, never mutated; the
+flat parameters it makes irrelevant (``learning_rate_init``, ``beta_1``, ...)
+warn when they are set.
 """
 
 from sklearn.base import clone
 
+from fastopt._solver_param import warn_ignored_with_optimizer
 from fastopt.optim import (
     ASGD,
     Adadelta,
@@ -32,6 +35,25 @@ STRING_SOLVERS = ("lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam"
 
 __all__ = ["STRING_SOLVERS", "make_optimizer"]
 
+# Flat parameters that only string solvers read, and what to set on an
+# optimizer object instead.
+_IGNORED_WITH_OBJECT = {
+    "learning_rate_init": "lr",
+    "momentum": "momentum",
+    "nesterovs_momentum": "nesterov",
+    "beta_1": "beta_1",
+    "beta_2": "beta_2",
+    "epsilon": "eps",
+    "power_t": "schedule",
+}
+
+
+def _warn_ignored(est):
+    names = dict(_IGNORED_WITH_OBJECT)
+    if isinstance(est.learning_rate, str):  # a Schedule object does apply
+        names["learning_rate"] = "schedule"
+    warn_ignored_with_optimizer(est, names)
+
 
 def make_optimizer(est):
     """Return a fresh optimizer object configured from estimator ``est``.
@@ -44,6 +66,7 @@ def make_optimizer(est):
     common = {"clip_norm": est.clip_norm, "clip_value": est.clip_value, "schedule": schedule}
     solver = est.solver
     if isinstance(solver, Optimizer):
+        _warn_ignored(est)
         opt = clone(solver)
         return opt.set_params(**{k: v for k, v in common.items() if v is not None})
     lr = est.learning_rate_init
