@@ -34,7 +34,6 @@ from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
     check_consistent_length,
-    check_is_fitted,
     column_or_1d,
     validate_data,
 )
