@@ -132,14 +132,6 @@ def test_invalid_hyperparameters_raise_value_error_with_public_names(opt, match)
     assert "._" not in str(info.value)
 
 
-def test_estimator_solver_error_names_the_public_optimizer_class():
-    from fastopt import MLPClassifier
-
-    with pytest.raises(ValueError, match="fastopt.optim.Optimizer") as info:
-        MLPClassifier(solver=object()).fit(np.zeros((4, 2)), [0, 1, 0, 1])
-    assert "_optimizers" not in str(info.value)
-
-
 def test_base_class_cannot_build_a_state():
     with pytest.raises(TypeError, match="use one of its subclasses"):
         Optimizer().init(np.zeros(3))

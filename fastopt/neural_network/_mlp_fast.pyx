@@ -976,21 +976,23 @@ cdef class MLPCore:
         cdef void* s1 = state.flat_buffer(1)
         cdef void* s2 = state.flat_buffer(2)
         cdef bint is32 = self.dtype == np.float32
-        with one_blas_thread(), nogil:
-            if is32:
-                loss = _epoch(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
-                              shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
-                              <float*> g, &state.cfg, &state.st,
-                              <float*> s0, <float*> s1, <float*> s2, n_threads,
-                              &interrupted)
-            else:
-                loss = _epoch(&self.net, &inp, <double*> y, <double*> w, o, n, batch_size,
-                              shuffle, &self.shuffle_rng, &self.dropout_rng, <double*> p,
-                              <double*> g, &state.cfg, &state.st,
-                              <double*> s0, <double*> s1, <double*> s2, n_threads,
-                              &interrupted)
-        if interrupted:
-            raise_pending_error()
+        with one_blas_thread():
+            with nogil:
+                if is32:
+                    loss = _epoch(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
+                                  shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
+                                  <float*> g, &state.cfg, &state.st,
+                                  <float*> s0, <float*> s1, <float*> s2, n_threads,
+                                  &interrupted)
+                else:
+                    loss = _epoch(&self.net, &inp, <double*> y, <double*> w, o, n, batch_size,
+                                  shuffle, &self.shuffle_rng, &self.dropout_rng, <double*> p,
+                                  <double*> g, &state.cfg, &state.st,
+                                  <double*> s0, <double*> s1, <double*> s2, n_threads,
+                                  &interrupted)
+            # raised inside the BLAS limit, so its exit runs with the error in flight
+            if interrupted:
+                raise_pending_error()
         return loss
 
     def loss_grad(self, params, grads, X, Y, sample_weight):
