@@ -449,24 +449,22 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+        return X, self._targets(y, "y").astype(X.dtype), None, None
+
+    def _targets(self, y, name):
+        """``y`` as an (n, n_outputs) array; negative values refused for the Poisson loss."""
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if self.loss == "poisson" and (Y < 0).any():
-            raise ValueError("Some value(s) of y are negative which is not allowed for "
+            raise ValueError(f"Some value(s) of {name} are negative which is not allowed for "
                              "loss='poisson'.")
-        return X, Y.astype(X.dtype), None, None
+        return Y
 
     def _encode_validation_targets(self, y_val, binarizer):
         """``y_val`` as a finite (n_val, n_outputs) array."""
         y_val = check_array(y_val, ensure_2d=False, dtype="numeric", input_name="y_val")
-        if y_val.ndim == 2 and y_val.shape[1] == 1:
-            y_val = column_or_1d(y_val, warn=True)
-        Y_val = y_val.reshape(-1, 1) if y_val.ndim == 1 else y_val
-        if self.loss == "poisson" and (Y_val < 0).any():
-            raise ValueError("Some value(s) of y_val are negative which is not allowed for "
-                             "loss='poisson'.")
-        return Y_val
+        return self._targets(y_val, "y_val")
 
     def _out_activation(self, binarizer):
         return "exp" if self.loss == "poisson" else "identity"
