@@ -269,6 +269,8 @@ def main(argv=None):
         description="Train fastopt's MLPClassifier with several optimizers and compare "
         "test accuracy and fit time with scikit-learn's MLPClassifier (same architecture, "
         "batch size, initialisation and epochs); write the loss curves to a PNG.",
+        epilog="python -m fastopt paths [--help]: draw the paths of the optimizers on "
+        "textbook loss surfaces instead.",
     )
     parser.add_argument("--dataset", choices=DATASETS, default="digits",
                         help="bundled dataset, or make_classification (default: digits)")

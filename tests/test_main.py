@@ -26,7 +26,7 @@ def test_help_describes_every_option():
     out = subprocess.run([sys.executable, "-m", "fastopt", "--help"], capture_output=True,
                          text=True, env=_env(), cwd=ROOT, timeout=HANG, check=True).stdout
     for option in ("--dataset", "--n-samples", "--epochs", "--output", "digits",
-                   "breast_cancer", "synthetic"):
+                   "breast_cancer", "synthetic", "python -m fastopt paths"):
         assert option in out
 
 
