@@ -47,10 +47,9 @@ EXPECTED_FAILURES = {
         "mocks scikit-learn's private `_stochastic_gradient._ValidationScoreCallback`; the "
         "split it checks is tested in test_validation_set.py"),
     r"^test_mlp__gradient$": "calls scikit-learn's private `MLP._loss_grad_lbfgs`",
-    r"^test_mlp__learning_rate_warmstart$": (
-        "reads scikit-learn's private optimizer object `mlp._optimizer.learning_rate`"),
-    r"^test_mlp__adaptive_learning_rate$": (
-        "reads scikit-learn's private optimizer object `mlp._optimizer.learning_rate`"),
+    r"^test_mlp__(learning_rate_warmstart|adaptive_learning_rate)$": (
+        "reads scikit-learn's private optimizer object `mlp._optimizer.learning_rate`; the "
+        "schedules are checked against scikit-learn's fits in test_mlp_reference.py"),
 }
 NOT_RUN = {
     r"one_?class|ocsvm": "tests scikit-learn's SGDOneClassSVM (fastopt has none)",
