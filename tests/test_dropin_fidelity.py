@@ -107,3 +107,30 @@ def test_partial_fit_trains_assigned_weights_like_sklearn():
     est.partial_fit(X, y.astype(float))
     for a, b in zip(est.coefs_ + est.intercepts_, ref.coefs_ + ref.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def _hand_built_mlp(cls):
+    """An unfitted classifier given its weights and state by hand, as scikit-learn's
+    worked example (its ``test_fit``) does: no ``best_validation_score_``."""
+    mlp = cls(solver="sgd", learning_rate_init=0.1, alpha=0.1, activation="logistic",
+              random_state=1, max_iter=1, hidden_layer_sizes=2, momentum=0)
+    mlp.coefs_ = [np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0.0]]), np.array([[0.1], [0.2]])]
+    mlp.intercepts_ = [np.array([0.1, 0.1]), np.array([1.0])]
+    mlp.n_outputs_, mlp.n_features_in_, mlp.n_layers_ = 1, 3, 3
+    mlp.n_iter_, mlp.t_, mlp.learning_rate_ = 0, 0, 0.1
+    mlp.out_activation_ = "logistic"
+    mlp.best_loss_, mlp.loss_curve_, mlp._no_improvement_count = np.inf, [], 0
+    mlp._coef_grads = [0] * 2
+    mlp._intercept_grads = [0] * 2
+    mlp._intercept_velocity = [np.zeros_like(b) for b in mlp.intercepts_]
+    mlp._coef_velocity = [np.zeros_like(c) for c in mlp.coefs_]
+    return mlp
+
+
+def test_partial_fit_trains_a_hand_built_model_like_sklearn():
+    X, y = np.array([[0.6, 0.8, 0.7]]), np.array([0])
+    ref = _hand_built_mlp(sk_nn.MLPClassifier).partial_fit(X, y, classes=[0, 1])
+    est = _hand_built_mlp(MLPClassifier).partial_fit(X, y, classes=[0, 1])
+    for a, b in zip(est.coefs_ + est.intercepts_, ref.coefs_ + ref.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+    np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), rtol=1e-10)

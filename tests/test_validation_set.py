@@ -5,6 +5,7 @@ only measured. Bad validation data is refused before training and leaves a
 fitted model as it was; metadata routing delivers the validation arguments.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -152,3 +153,22 @@ def test_float32_training_measures_float32_validation_data():
             Xc[:150].astype(np.float32), yc[:150], X_val=Xc[150:], y_val=yc[150:])
     assert est.coef_.dtype == np.float32
     assert est.validation_scores_[-1] == pytest.approx(est.score(Xc[150:], yc[150:]))
+
+
+@pytest.mark.parametrize("engine", [dict(), dict(batch_size=16), dict(solver="adam")],
+                         ids=["plain", "minibatch", "adam"])
+@pytest.mark.parametrize("loss", ["log_loss", "hinge"])
+def test_sgd_binary_stopping_score_is_the_validation_accuracy(engine, loss, capsys):
+    # The score the stopping rule compares (printed with verbose) must be the
+    # held-out accuracy, whatever labels the engine trains on ({0, 1} for
+    # log_loss). penalty=None: the plain engine, as scikit-learn's, scores its
+    # stored coefficients without the pending L2 factor.
+    X, y = make_classification(n_samples=300, n_features=6, random_state=5)
+    est = SGDClassifier(loss=loss, penalty=None, learning_rate="constant", eta0=0.01,
+                        early_stopping=True, n_iter_no_change=3, max_iter=12, verbose=1,
+                        random_state=0, **engine)
+    est.fit(X[:200], y[:200], X_val=X[200:], y_val=y[200:])
+    printed = [float(s) for s in
+               re.findall(r"Validation score: ([-\d.]+)", capsys.readouterr().out)]
+    np.testing.assert_allclose(printed, est.validation_scores_, atol=1e-6)
+    assert printed[-1] == pytest.approx(est.score(X[200:], y[200:]), abs=1e-6)

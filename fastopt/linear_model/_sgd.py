@@ -472,7 +472,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
             X, y, sample_weight, Y[0] if binary else y, targets)
         seed = random_state.randint(MAX_INT)
         score_cbs = [
-            validation.stopping_score(k, classes=np.array([-1, 1], dtype=X.dtype))
+            validation.stopping_score(k)
             if self.early_stopping else None
             for k in range(len(positives))
         ]
@@ -526,7 +526,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         score_cb = None
         if self.early_stopping:
             if binary:
-                score_cb = validation.stopping_score(0, classes=np.array([-1, 1], dtype=X.dtype))
+                score_cb = validation.stopping_score(0)
             else:
                 score_cb = MulticlassScore(self, validation.X, validation.y,
                                            validation.sample_weight)

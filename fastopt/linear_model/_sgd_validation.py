@@ -73,8 +73,17 @@ class SGDValidation:
         self._est = est
         self._loss, self._param, self._multinomial = loss, loss_param, multinomial
 
-    def stopping_score(self, k, classes=None):
-        """scikit-learn's validation-score callback of output ``k`` for the stopping rule."""
+    def stopping_score(self, k):
+        """scikit-learn's validation-score callback of output ``k`` for the stopping rule.
+
+        It scores the model of one output against that output's targets, so a
+        classifier's classes are the targets' two values: {0, 1} for
+        'log_loss', {-1, +1} otherwise (see ``SGDClassifier._ovr_targets``).
+        """
+        classes = None
+        if is_classifier(self._est):
+            negative = 0.0 if self._loss == "log_loss" else -1.0
+            classes = np.array([negative, 1.0], dtype=self.targets.dtype)
         return _ValidationScoreCallback(self._est, self.X, self.targets[k], self.sample_weight,
                                         classes=classes)
 

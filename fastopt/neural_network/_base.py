@@ -458,7 +458,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             loss_curve = list(self.loss_curve_)
             no_improvement = self._no_improvement_count
             best_loss = self.best_loss_
-            best_val = self.best_validation_score_
+            # as scikit-learn, read only with early stopping (weights set by hand lack it)
+            best_val = self.best_validation_score_ if early_stopping else None
         val_scores, val_losses = _continued_curves(
             self, validation, continued=not first_pass and hasattr(self, "loss_curve_"))
 
