@@ -10,7 +10,6 @@ provide ``_validate_input``, ``_out_activation``, ``_decode`` and
 ``_score_function``.
 """
 
-import copy
 import threading
 import warnings
 import weakref
@@ -76,6 +75,17 @@ def _as_input(X, dtype):
     if sp.issparse(X):
         return sp.csr_matrix(X, dtype=dtype)
     return np.ascontiguousarray(X, dtype=dtype)
+
+
+def _copied_state(state):
+    """A copy of OptimizerState ``state``, as ``copy.deepcopy`` without its generic walk.
+
+    ``__reduce__`` hands out the configuration and scalars as fresh dicts (they
+    are C structs) and the buffers as they are: only the buffers are copied.
+    """
+    rebuild, args = state.__reduce__()
+    buffers = [[None if b is None else b.copy() for b in arrays] for arrays in args[-1]]
+    return rebuild(*args[:-1], buffers)
 
 
 def _plateau_schedule(est, optimizer):
@@ -458,7 +468,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         optimizer = make_optimizer(self)
         plateau = _plateau_schedule(self, optimizer)
         if incremental and not first_pass and hasattr(self, "_optimizer_state"):
-            state = copy.deepcopy(self._optimizer_state)
+            state = _copied_state(self._optimizer_state)
         else:
             state = optimizer.init(params)
         early_stopping = self.early_stopping
