@@ -18,6 +18,7 @@ stopping rule between epochs).
 """
 
 import copy
+import functools
 from numbers import Integral
 
 import numpy as np
@@ -241,6 +242,19 @@ class _KeepModelOnError(CallbackSupportMixin):
         return EpochWatch(tasks, validation, self._fitted_attributes)
 
 
+@functools.lru_cache(maxsize=256)
+def _int_seed(random_state):
+    return np.random.RandomState(random_state).randint(MAX_INT)
+
+
+def _engine_seed(random_state):
+    """``check_random_state(random_state).randint(MAX_INT)``, scikit-learn's seed of the
+    plain engine; for an int ``random_state`` computed once, not at every partial_fit."""
+    if isinstance(random_state, Integral):
+        return _int_seed(int(random_state))
+    return check_random_state(random_state).randint(MAX_INT)
+
+
 def _linear_scores(est, X):
     """``X @ coef_.T + intercept_`` with lean input checks, shape (n,) for one output."""
     check_fitted(est, "coef_")
@@ -358,8 +372,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
             self.t_ += self.n_iter_ * X.shape[0]
             watch.finish(self, continued=self._fit_call["partial"])
             return
-        random_state = check_random_state(self.random_state)
-        seed = random_state.randint(0, MAX_INT)
+        seed = _engine_seed(self.random_state)
         coef = self._standard_coef if self.average else self.coef_
         intercept = self._standard_intercept if self.average else self.intercept_
         coefs = coef.reshape(1, -1)
@@ -525,15 +538,13 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
             self._fit_joint(X, y, alpha, sample_weight, max_iter, positives, weight_pos,
                             weight_neg)
             return
-        random_state = check_random_state(self.random_state)
-
         def targets(labels):
             return self._ovr_targets(labels, X.dtype, positives)
 
         Y = targets(y)
         validation_mask, validation = self._validation_set(
             X, y, sample_weight, Y[0] if binary else y, targets)
-        seed = random_state.randint(MAX_INT)
+        seed = _engine_seed(self.random_state)
         score_cbs = [
             validation.stopping_score(k, classes=np.array([-1, 1], dtype=X.dtype))
             if self.early_stopping else None
