@@ -11,7 +11,13 @@ Models: MLPClassifier 64-64-64-10 (64 features, two hidden layers of 64, 10
 classes), SGDClassifier (64 features, 10 classes one-vs-rest, and binary),
 SGDRegressor (64 features), fitted on the same standardised data.
 
-    PYTHONPATH=. python benchmarks/bench_predict.py                # ~1 minute when quiet
+Online learning: ``partial_fit`` on a batch of 32 rows, for the models above
+and an MLPRegressor 64-64-64-1. Each side starts from a model made by one
+``partial_fit`` call (with ``classes=``) on the same first 32 rows, outside the
+timed region; the timed calls then feed both sides the next 32 rows again and
+again (the second and later calls, the online-learning steady state).
+
+    PYTHONPATH=. python benchmarks/bench_predict.py                # ~2 minutes when quiet
     PYTHONPATH=. python benchmarks/bench_predict.py --repeats 15   # steadier medians
 
 To compare with another checkout (the batch-of-1000 rows against the code
@@ -77,6 +83,34 @@ def _workloads(pairs):
     return out
 
 
+def _online_workloads(dtype):
+    """(label, fastopt call, scikit-learn call, X, calls per timing) of 32-row partial_fit."""
+    X, y = make_classification(2000, 64, n_informative=32, n_classes=10, random_state=0)
+    X = StandardScaler().fit_transform(X).astype(dtype)
+    yr = (X @ np.random.default_rng(0).normal(size=64) / 8).astype(dtype)
+    mlp = dict(hidden_layer_sizes=(64, 64))
+    out = []
+    for name, fo, sk, kwargs, targets, classes in [
+        ("MLPClassifier 64-64-10", fastopt.MLPClassifier, sk_nn.MLPClassifier, mlp, y,
+         np.unique(y)),
+        ("MLPRegressor 64-64-1", fastopt.MLPRegressor, sk_nn.MLPRegressor, mlp, yr, None),
+        ("SGDClassifier 10 classes", fastopt.SGDClassifier, sk_linear.SGDClassifier, {}, y,
+         np.unique(y)),
+        ("SGDClassifier binary", fastopt.SGDClassifier, sk_linear.SGDClassifier, {},
+         (y > 4).astype(int), np.arange(2)),
+        ("SGDRegressor", fastopt.SGDRegressor, sk_linear.SGDRegressor, {}, yr, None),
+    ]:
+        first = {} if classes is None else {"classes": classes}
+        pair = [cls(random_state=0, **kwargs).partial_fit(X[:32], targets[:32], **first)
+                for cls in (fo, sk)]
+        y_batch = targets[32:64]
+        out.append((f"{name} partial_fit, 32 rows",
+                    *[lambda X_batch, est=est, y_batch=y_batch: est.partial_fit(X_batch, y_batch)
+                      for est in pair],
+                    np.ascontiguousarray(X[32:64]), 200 if name.startswith("MLP") else 500))
+    return out
+
+
 def _per_call(function, X, calls):
     start = time.perf_counter()
     for _ in range(calls):
@@ -100,7 +134,7 @@ def main():
     print("|---|---|---|---|---|")
     with threadpool_limits(1):
         for dtype in (np.float64, np.float32):
-            workloads = _workloads(_models(dtype))
+            workloads = _workloads(_models(dtype)) + _online_workloads(dtype)
             times = {label: ([], []) for label, *_ in workloads}
             for _ in range(args.repeats):
                 for label, fo, sk, X, calls in workloads:

@@ -18,6 +18,7 @@ stopping rule between epochs).
 """
 
 import copy
+import functools
 from numbers import Integral
 
 import numpy as np
@@ -51,7 +52,14 @@ from fastopt.linear_model._sgd_training import (
     n_threads,
     uses_plain_engine,
 )
-from fastopt._predict_input import check_fitted, check_predict_input
+from fastopt._predict_input import (
+    check_fitted,
+    check_predict_input,
+    known_label_indices,
+    plain_rows,
+    plain_values,
+    validate_params_when_changed,
+)
 from fastopt.linear_model._sgd_validation import SGDValidation
 from fastopt.linear_model._sgd_watch import EpochWatch
 from fastopt.optim import OptimizerState
@@ -116,8 +124,6 @@ class _KeepModelOnError(CallbackSupportMixin):
     data; a fit or partial_fit that raises leaves the previous model intact."""
 
     def _restoring(self, method, *args, validation=None, **kwargs):
-        if method.__name__ == "partial_fit" and not get_config()["skip_parameter_validation"]:
-            self._validate_params()  # scikit-learn skips it in partial_fit once fitted
         sample_weight = kwargs.get("sample_weight")
         if sample_weight is not None and np.any(np.asarray(sample_weight) < 0):
             raise ValueError("sample_weight must be non-negative (>= 0): a negative weight "
@@ -125,6 +131,9 @@ class _KeepModelOnError(CallbackSupportMixin):
         saved = {key: value.copy() if isinstance(value, np.ndarray)
                  else copy.deepcopy(value) if isinstance(value, OptimizerState) else value
                  for key, value in self.__dict__.items()}
+        if method.__name__ == "partial_fit" and not get_config()["skip_parameter_validation"]:
+            # scikit-learn validates at the first partial_fit only; here also after a change
+            validate_params_when_changed(self)
         # What the training hooks need to know about this call (removed after it).
         self._fit_call = {"partial": method.__name__ == "partial_fit",
                           "sample_weight": sample_weight, "validation": validation}
@@ -135,6 +144,23 @@ class _KeepModelOnError(CallbackSupportMixin):
             raise
         finally:
             self.__dict__.pop("_fit_call", None)
+
+    def _plain_partial_fit_input(self, X, coef_init):
+        """Whether this ``_partial_fit`` continues a fitted model on a plain C-ordered X.
+
+        Such a call (a second or later ``partial_fit``; ``fit`` always starts
+        from ``coef_init`` or no model) skips scikit-learn's input checks,
+        which would return X unchanged.
+        """
+        return (coef_init is None and getattr(self, "coef_", None) is not None
+                and plain_rows(self, X) and X.flags.c_contiguous)
+
+    def _lean_sample_weight(self, sample_weight, X):
+        """``_check_sample_weight`` as scikit-learn's ``_partial_fit`` calls it."""
+        if sample_weight is None:
+            return np.ones(X.shape[0], dtype=X.dtype)
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                    allow_all_zero_weights=self.early_stopping)
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None, *, X_val=None,
             y_val=None, sample_weight_val=None):
@@ -216,6 +242,19 @@ class _KeepModelOnError(CallbackSupportMixin):
         return EpochWatch(tasks, validation, self._fitted_attributes)
 
 
+@functools.lru_cache(maxsize=256)
+def _int_seed(random_state):
+    return np.random.RandomState(random_state).randint(MAX_INT)
+
+
+def _engine_seed(random_state):
+    """``check_random_state(random_state).randint(MAX_INT)``, scikit-learn's seed of the
+    plain engine; for an int ``random_state`` computed once, not at every partial_fit."""
+    if isinstance(random_state, Integral):
+        return _int_seed(int(random_state))
+    return check_random_state(random_state).randint(MAX_INT)
+
+
 def _linear_scores(est, X):
     """``X @ coef_.T + intercept_`` with lean input checks, shape (n,) for one output."""
     check_fitted(est, "coef_")
@@ -290,6 +329,20 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
         """
         return self._restoring(super().partial_fit, X, y, sample_weight=sample_weight)
 
+    def _partial_fit(self, X, y, alpha, loss, learning_rate, max_iter, sample_weight,
+                     coef_init, intercept_init):
+        """scikit-learn's ``_partial_fit``; a fitted model fed plain arrays skips the checks."""
+        if not (self._plain_partial_fit_input(X, coef_init) and plain_values(y, X.shape[0])):
+            return super()._partial_fit(X, y, alpha, loss, learning_rate, max_iter,
+                                        sample_weight, coef_init, intercept_init)
+        sample_weight = self._lean_sample_weight(sample_weight, X)
+        if self.average > 0 and getattr(self, "_average_coef", None) is None:
+            self._average_coef = np.zeros(X.shape[1], dtype=X.dtype, order="C")
+            self._average_intercept = np.zeros(1, dtype=X.dtype, order="C")
+        self._fit_regressor(X, y.astype(X.dtype, copy=False), alpha, loss, learning_rate,
+                            sample_weight, max_iter)
+        return self
+
     def _decision_function(self, X):
         """scikit-learn's ``_decision_function`` (behind ``predict``), with lean input checks."""
         return _linear_scores(self, X).ravel()
@@ -319,8 +372,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
             self.t_ += self.n_iter_ * X.shape[0]
             watch.finish(self, continued=self._fit_call["partial"])
             return
-        random_state = check_random_state(self.random_state)
-        seed = random_state.randint(0, MAX_INT)
+        seed = _engine_seed(self.random_state)
         coef = self._standard_coef if self.average else self.coef_
         intercept = self._standard_intercept if self.average else self.intercept_
         coefs = coef.reshape(1, -1)
@@ -432,6 +484,30 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         return self._restoring(super().partial_fit, X, y, classes=classes,
                                sample_weight=sample_weight)
 
+    def _partial_fit(self, X, y, alpha, loss, learning_rate, max_iter, classes, sample_weight,
+                     coef_init, intercept_init):
+        """scikit-learn's ``_partial_fit``; a fitted model fed plain arrays skips the checks.
+
+        Plain means: no ``class_weight`` (its expanded weights are then ones),
+        ``classes`` omitted or equal to ``classes_``, and labels all among
+        ``classes_``; anything else takes scikit-learn's path.
+        """
+        classes_ = self.__dict__.get("classes_")
+        if not (self.class_weight is None and classes_ is not None
+                and (classes is None or (type(classes) is np.ndarray
+                                         and np.array_equal(classes, classes_)))
+                and self._plain_partial_fit_input(X, coef_init)
+                and known_label_indices(y, classes_, X.shape[0]) is not None):
+            return super()._partial_fit(X, y, alpha, loss, learning_rate, max_iter, classes,
+                                        sample_weight, coef_init, intercept_init)
+        self._expanded_class_weight = np.ones(classes_.shape[0])
+        sample_weight = self._lean_sample_weight(sample_weight, X)
+        self._loss_function_ = self._get_loss_function(loss)
+        fit = self._fit_multiclass if classes_.shape[0] > 2 else self._fit_binary
+        fit(X, y, alpha=alpha, learning_rate=learning_rate, sample_weight=sample_weight,
+            max_iter=max_iter)
+        return self
+
     def _fitted_attributes(self, coef, intercept):
         """``coef_`` (K, d) and ``intercept_`` (K,) of a model of the engines' shape."""
         return {"coef_": coef, "intercept_": intercept}
@@ -462,15 +538,13 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
             self._fit_joint(X, y, alpha, sample_weight, max_iter, positives, weight_pos,
                             weight_neg)
             return
-        random_state = check_random_state(self.random_state)
-
         def targets(labels):
             return self._ovr_targets(labels, X.dtype, positives)
 
         Y = targets(y)
         validation_mask, validation = self._validation_set(
             X, y, sample_weight, Y[0] if binary else y, targets)
-        seed = random_state.randint(MAX_INT)
+        seed = _engine_seed(self.random_state)
         score_cbs = [
             validation.stopping_score(k)
             if self.early_stopping else None

@@ -10,7 +10,6 @@ provide ``_validate_input``, ``_out_activation``, ``_decode`` and
 ``_score_function``.
 """
 
-import copy
 import threading
 import warnings
 import weakref
@@ -29,7 +28,7 @@ from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, validate_data
 
 from fastopt._callbacks import EpochTasks, LbfgsTasks, restore_after_failure
-from fastopt._predict_input import check_predict_input
+from fastopt._predict_input import check_predict_input, plain_rows, validate_params_when_changed
 from fastopt._progress import epoch_progress
 from fastopt._solver_param import OptimizerObject
 from fastopt._validation_data import check_validation_pairing
@@ -76,6 +75,17 @@ def _as_input(X, dtype):
     if sp.issparse(X):
         return sp.csr_matrix(X, dtype=dtype)
     return np.ascontiguousarray(X, dtype=dtype)
+
+
+def _copied_state(state):
+    """A copy of OptimizerState ``state``, as ``copy.deepcopy`` without its generic walk.
+
+    ``__reduce__`` hands out the configuration and scalars as fresh dicts (they
+    are C structs) and the buffers as they are: only the buffers are copied.
+    """
+    rebuild, args = state.__reduce__()
+    buffers = [[None if b is None else b.copy() for b in arrays] for arrays in args[-1]]
+    return rebuild(*args[:-1], buffers)
 
 
 def _plateau_schedule(est, optimizer):
@@ -238,14 +248,27 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         ``_params`` and the optimizer state) and assigns them at the end, but
         ``validate_data`` resets ``n_features_in_``/``feature_names_in_`` first.
         """
-        if kwargs.get("incremental"):
-            self._validate_params()  # scikit-learn skips it in partial_fit once fitted
         saved = dict(self.__dict__)
         try:
+            if kwargs.get("incremental"):
+                # scikit-learn validates at the first partial_fit only; here also after a change
+                validate_params_when_changed(self)
             return method(*args, **kwargs)
         except BaseException:
             restore_after_failure(self, saved)
             raise
+
+    def _checked_input(self, X, y, incremental, reset):
+        """``_validate_input``; a later ``partial_fit`` call with plain arrays skips it.
+
+        Plain: X as :func:`fastopt._predict_input.plain_rows` and targets that
+        ``_lean_targets`` encodes (None sends the call down the full path).
+        """
+        if incremental and not reset and plain_rows(self, X):
+            Y = self._lean_targets(y, X.shape[0], X.dtype)
+            if Y is not None:
+                return X, Y, None, self.__dict__.get("_label_binarizer")
+        return self._validate_input(X, y, incremental, reset)
 
     def _fitted_attributes(self, params, layer_units, out_activation, binarizer):
         """What a copy of the estimator needs to predict with ``params`` (copied)."""
@@ -293,7 +316,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 "('sgd', 'adam', ... or an optimizer object), not solver='lbfgs'."
             )
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        X, Y, class_sw, binarizer = self._validate_input(X, y, incremental, reset=first_pass)
+        X, Y, class_sw, binarizer = self._checked_input(X, y, incremental, reset=first_pass)
         n_samples, n_features = X.shape
         n_outputs = Y.shape[1]
         layer_units = [n_features] + hidden_layer_sizes + [n_outputs]
@@ -445,7 +468,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         optimizer = make_optimizer(self)
         plateau = _plateau_schedule(self, optimizer)
         if incremental and not first_pass and hasattr(self, "_optimizer_state"):
-            state = copy.deepcopy(self._optimizer_state)
+            state = _copied_state(self._optimizer_state)
         else:
             state = optimizer.init(params)
         early_stopping = self.early_stopping

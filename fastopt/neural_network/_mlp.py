@@ -16,7 +16,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 from sklearn.utils.validation import check_array, validate_data
 
-from fastopt._predict_input import check_fitted
+from fastopt._predict_input import check_fitted, known_label_indices, plain_values
 from fastopt.neural_network._base import BaseMLP
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -320,6 +320,25 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._keeping_model(self._partial_fit, X, y, sample_weight=sample_weight,
                                    classes=classes, incremental=True)
 
+    def _lean_targets(self, y, n_samples, dtype):
+        """One-hot targets of a later ``partial_fit`` call, as ``_validate_input``, or None.
+
+        None (the full checks) with ``class_weight`` or ``warm_start``, for
+        multilabel models, and unless ``y`` is a 1-D array of known labels.
+        """
+        binarizer = self._label_binarizer
+        if self.class_weight is not None or self.warm_start or binarizer.y_type_ not in (
+                "binary", "multiclass") or binarizer.classes_.shape[0] < 2:
+            return None
+        indices = known_label_indices(y, binarizer.classes_, n_samples)
+        if indices is None:
+            return None
+        if binarizer.y_type_ == "binary":
+            return (indices == 1).astype(dtype).reshape(-1, 1)
+        Y = np.zeros((n_samples, binarizer.classes_.shape[0]), dtype=dtype)
+        Y[np.arange(n_samples), indices] = 1
+        return Y
+
     def _partial_fit(self, X, y, sample_weight, classes, incremental):
         """Body of :meth:`partial_fit`; the first call sets up the label binarizer."""
         if _check_partial_fit_first_call(self, classes):
@@ -495,6 +514,16 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def _predict(self, X, check_input=True):
         return self._decode(self._forward(X, check_input=check_input), None)
+
+    def _lean_targets(self, y, n_samples, dtype):
+        """Targets of a later ``partial_fit`` call, as ``_validate_input``, or None.
+
+        None (the full checks) unless ``y`` is a finite numeric 1-D array
+        (non-negative for the Poisson loss).
+        """
+        if not plain_values(y, n_samples) or (self.loss == "poisson" and (y < 0).any()):
+            return None
+        return y.reshape(-1, 1).astype(dtype)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
