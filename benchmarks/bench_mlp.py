@@ -15,6 +15,11 @@ Usage::
     python benchmarks/bench_mlp.py            # full: 2 configurations, 1 and 2 threads
     python benchmarks/bench_mlp.py --quick    # < 1 minute, 1 thread, smaller data
     python benchmarks/bench_mlp.py --threads 1 --repeats 5
+    python benchmarks/bench_mlp.py --gradient-norms --repeats 21   # cost of recording
+
+``--gradient-norms`` instead times fastopt alone on the 'small' configuration
+with ``record_gradient_norms`` off and on, interleaved (off, on, off, ...),
+and reports the median seconds per epoch of each and the relative overhead.
 """
 
 import argparse
@@ -174,14 +179,38 @@ def run(name, cfg, threads, epochs, repeats, n_train):
               f"{label:12s} {t:9.4f} {speedup:8.2f}x {acc[label]:8.4f}  {extra}")
 
 
+def run_gradient_norms(threads, epochs, repeats, n_train):
+    """Median s/epoch of fastopt with record_gradient_norms off and on, interleaved."""
+    cfg = CONFIGS["small"]
+    X, y, X_test, y_test = make_data(cfg, n_train)
+    times = {False: [], True: []}
+    with threadpool_limits(threads):
+        for _ in range(repeats):
+            for record in (False, True):
+                est = MLPClassifier(**mlp_params(cfg, epochs), record_gradient_norms=record)
+                times[record].append(time_estimator(est, X, y, X_test, y_test, epochs)[0])
+    off, on = (statistics.median(times[k]) for k in (False, True))
+    units = "-".join(map(str, [cfg["n_features"], *cfg["hidden"], 10]))
+    print(f"gradient norms: {units}, {len(X)} rows, batch {cfg['batch']}, "
+          f"{np.dtype(cfg['dtype']).name}, {threads} thread(s), {epochs} epochs per fit, "
+          f"medians of {repeats} interleaved fits")
+    print(f"  off {off:.5f} s/epoch   on {on:.5f} s/epoch   overhead {100 * (on / off - 1):+.1f}%")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run (< 1 minute)")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--threads", default=None, help="comma-separated thread counts "
                         "(default: 1 with --quick, else 1,2)")
+    parser.add_argument("--gradient-norms", action="store_true",
+                        help="time record_gradient_norms off vs on (fastopt only)")
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
+    if args.gradient_norms:
+        for threads in [int(t) for t in (args.threads or "1").split(",")]:
+            run_gradient_norms(threads, 5, args.repeats or 21, CONFIGS["small"]["n_train"])
+        return
     print(f"torch: {torch.__version__ if torch is not None else 'not installed'}; "
           f"medians of {repeats} interleaved runs; speed-up = peer time / fastopt time")
     print(f"{'config':11s} {'layers':15s} {'rows':>6s} {'dtype':8s} {'batch':>5s} {'thr':>3s} "

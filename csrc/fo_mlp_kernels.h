@@ -10,6 +10,13 @@
  * per lane. The pure-L2 case (scikit-learn's) has its own loop without the
  * sign computation. Multi-versioned (AVX2+FMA clone, see fo_config.h).
  *
+ * fo_mlp_grad_sumsq returns ||g + c2 w + c1 sign(w)||^2 -- the squared norm
+ * of the penalised gradient as fo_mlp_penalty would leave it -- without
+ * writing anything, reduced the same way (lane-wise in blocks of
+ * FO_MLP_BLOCK, block sums in double in order). It serves the optional
+ * per-layer gradient norms, measured on every minibatch, so it must be
+ * nearly free next to the GEMMs.
+ *
  * fo_mlp_sk_adam_l2 is scikit-learn's 'adam' step (fo_sk_adam of
  * fo_rules_impl.h, same arithmetic in the same order, so the result is
  * bit-identical) with that L2 gradient added on the fly: the weights are read
@@ -82,6 +89,41 @@ FO_MLP_PENALTY(fo_mlp_penalty_f32, float)
 FO_MLP_PENALTY(fo_mlp_penalty_f64, double)
 
 #undef FO_MLP_PENALTY
+
+#define FO_MLP_GRAD_SUMSQ(NAME, REAL)                                                   \
+FO_MULTIVERSION                                                                         \
+static double NAME(const REAL *FO_RESTRICT g, const REAL *FO_RESTRICT p, ptrdiff_t n,  \
+                   REAL c2, REAL c1)                                                    \
+{                                                                                       \
+    double s = 0.0;                                                                     \
+    ptrdiff_t start, end, i;                                                            \
+    for (start = 0; start < n; start += FO_MLP_BLOCK) {                                 \
+        REAL bs = 0;                                                                    \
+        end = n - start < FO_MLP_BLOCK ? n : start + FO_MLP_BLOCK;                      \
+        if (c1 == 0) {                                                                  \
+            FO_MLP_SIMD_REDUCE(bs)                                                      \
+            for (i = start; i < end; i++) {                                             \
+                REAL v = g[i] + c2 * p[i];                                              \
+                bs += v * v;                                                            \
+            }                                                                           \
+        } else {                                                                        \
+            FO_MLP_SIMD_REDUCE(bs)                                                      \
+            for (i = start; i < end; i++) {                                             \
+                REAL w = p[i];                                                          \
+                REAL sign = (w > 0 ? (REAL)1 : (REAL)0) - (w < 0 ? (REAL)1 : (REAL)0);  \
+                REAL v = g[i] + c2 * w + c1 * sign;                                     \
+                bs += v * v;                                                            \
+            }                                                                           \
+        }                                                                               \
+        s += (double)bs;                                                                \
+    }                                                                                   \
+    return s;                                                                           \
+}
+
+FO_MLP_GRAD_SUMSQ(fo_mlp_grad_sumsq_f32, float)
+FO_MLP_GRAD_SUMSQ(fo_mlp_grad_sumsq_f64, double)
+
+#undef FO_MLP_GRAD_SUMSQ
 
 #define FO_MLP_SK_ADAM_L2(NAME, REAL, SQRT)                                             \
 FO_MULTIVERSION                                                                         \

@@ -2,6 +2,7 @@
 scikit-learn estimators."""
 
 from fastopt import landscapes, optim
+from fastopt._plot_gradients import plot_gradient_norms
 from fastopt._plotting import plot_loss_curves, plot_optimizer_paths
 from fastopt.linear_model import SGDClassifier, SGDRegressor
 from fastopt.neural_network import MLPClassifier, MLPRegressor
@@ -17,6 +18,7 @@ __all__ = [
     "landscapes",
     "onnx",
     "optim",
+    "plot_gradient_norms",
     "plot_loss_curves",
     "plot_optimizer_paths",
 ]

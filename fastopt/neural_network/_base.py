@@ -117,6 +117,18 @@ def _continued_curves(est, validation, continued):
             list(getattr(est, "validation_loss_curve_", None) or []))
 
 
+def _continued_norm_rows(est, n_layers, n_epochs, continued):
+    """Rows of ``gradient_norms_`` to append this fit's epochs to: the previous
+    fit's when it recorded them, NaN rows for its ``n_epochs`` epochs when it
+    did not, none for a fresh fit."""
+    if not continued:
+        return []
+    previous = getattr(est, "gradient_norms_", None)
+    if previous is None:
+        return [np.full(n_layers, np.nan) for _ in range(n_epochs)]
+    return list(previous)
+
+
 class BaseMLP(CallbackSupportMixin, BaseEstimator):
     """Shared fitting logic of :class:`MLPClassifier` and :class:`MLPRegressor`."""
 
@@ -151,6 +163,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         "clip_value": [Interval(Real, 0, None, closed="neither"), None],
         "weight_init": [StrOptions(set(WEIGHT_INITS))],
         "progress": ["boolean"],
+        "record_gradient_norms": ["boolean"],
     }
 
     # ------------------------------------------------------------ helpers
@@ -315,6 +328,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 "dropout > 0 makes the objective random; it needs a stochastic solver "
                 "('sgd', 'adam', ... or an optimizer object), not solver='lbfgs'."
             )
+        if self.record_gradient_norms and not self._is_stochastic():
+            raise ValueError(
+                "record_gradient_norms=True records minibatch gradient norms per epoch; "
+                "it needs a stochastic solver ('sgd', 'adam', ... or an optimizer object), "
+                "not solver='lbfgs'."
+            )
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, Y, class_sw, binarizer = self._checked_input(X, y, incremental, reset=first_pass)
         n_samples, n_features = X.shape
@@ -376,6 +395,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             self.classes_ = binarizer.classes_
         for name, value in fit.items():
             setattr(self, name, value)
+        if not self.record_gradient_norms:
+            self.__dict__.pop("gradient_norms_", None)
         tasks.end()
         return self
 
@@ -483,8 +504,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             best_loss = self.best_loss_
             # as scikit-learn, read only with early stopping (weights set by hand lack it)
             best_val = self.best_validation_score_ if early_stopping else None
-        val_scores, val_losses = _continued_curves(
-            self, validation, continued=not first_pass and hasattr(self, "loss_curve_"))
+        continued = not first_pass and hasattr(self, "loss_curve_")
+        val_scores, val_losses = _continued_curves(self, validation, continued)
+        norm_rows = (_continued_norm_rows(self, len(layer_units) - 1, len(loss_curve), continued)
+                     if self.record_gradient_norms else None)
 
         X_train, Y_train, sw_train = X, Y, sample_weight
         if early_stopping:
@@ -510,8 +533,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                             type(self).__name__) as bar:
             for _ in range(self.max_iter):
                 tasks.begin_epoch()
+                norms = None if norm_rows is None else np.empty(len(layer_units) - 1)
                 loss = core.epoch(params, grads, state, X_train, Y_train, sw_train, order,
-                                  batch_size, self.shuffle)
+                                  batch_size, self.shuffle, gradient_norms=norms)
+                if norm_rows is not None:
+                    norm_rows.append(norms)
                 if not early_stopping and not np.isfinite(loss):
                     raise ValueError(_DIVERGED)
                 n_iter += 1
@@ -565,6 +591,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                    validation_loss_curve_=val_losses,
                    best_validation_score_=best_val, _no_improvement_count=no_improvement,
                    _optimizer_state=state)
+        if norm_rows is not None:
+            fit["gradient_norms_"] = np.array(norm_rows).reshape(-1, len(layer_units) - 1)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):

@@ -105,6 +105,11 @@ default='glorot_uniform'
     progress : bool, default=False
         Show a tqdm progress bar (one step per epoch, with the loss) during
         stochastic fits; needs tqdm installed.
+    record_gradient_norms : bool, default=False
+        Record ``gradient_norms_``: per epoch and weight matrix, the L2 norm of
+        the minibatch gradient averaged over the epoch's minibatches, measured
+        in the compiled loop. Stochastic solvers only ('lbfgs' raises a
+        ``ValueError``). See ``gradient_norms_``.
 """
 
 _ATTRIBUTES_DOC = """
@@ -143,6 +148,20 @@ _ATTRIBUTES_DOC = """
         Number of outputs.
     out_activation_ : str
         Output activation.
+    gradient_norms_ : ndarray of shape (len(loss_curve_), n_layers_ - 1)
+        Only with ``record_gradient_norms=True`` (absent otherwise). Row ``e``,
+        column ``l``: the mean over the minibatches of epoch ``e`` of
+        ``||dJ/dcoefs_[l]||_2``, where ``J`` is the minibatch objective that
+        ``loss_curve_`` averages -- the weighted mean loss plus the penalty
+        divided by the minibatch weight sum -- so the penalty's gradient is
+        included, and the norm is taken before ``clip_norm``/``clip_value``
+        (what ``p.grad.norm()`` gives after ``loss.backward()`` in PyTorch).
+        With dropout, ``J`` is the masked network's. One row per entry of
+        ``loss_curve_``: ``partial_fit`` and ``warm_start`` append rows for
+        their epochs (rows of earlier epochs trained without recording are
+        NaN); with early stopping, rows cover every epoch run, not only those
+        up to the restored best weights. Equal, bit for bit, for any number
+        of threads.
 """
 
 
@@ -186,7 +205,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
-                 weight_init="glorot_uniform", class_weight=None, progress=False):
+                 weight_init="glorot_uniform", class_weight=None, progress=False,
+                 record_gradient_norms=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -218,6 +238,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.weight_init = weight_init
         self.class_weight = class_weight
         self.progress = progress
+        self.record_gradient_norms = record_gradient_norms
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -432,7 +453,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
-                 weight_init="glorot_uniform", progress=False):
+                 weight_init="glorot_uniform", progress=False, record_gradient_norms=False):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -464,6 +485,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.clip_value = clip_value
         self.weight_init = weight_init
         self.progress = progress
+        self.record_gradient_norms = record_gradient_norms
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,

@@ -61,6 +61,7 @@ cdef extern from "math.h" nogil:
     double exp(double)
     double log(double)
     double tanh(double)
+    double sqrt(double)
     bint isfinite(double)
 
 cdef extern from "float.h":
@@ -79,6 +80,10 @@ cdef extern from "fo_mlp_kernels.h" nogil:
                             double* sumsq, double* sumabs)
     void fo_mlp_penalty_f64(const double* p, double* g, Py_ssize_t n, double c2, double c1,
                             double* sumsq, double* sumabs)
+    double fo_mlp_grad_sumsq_f32(const float* g, const float* p, Py_ssize_t n, float c2,
+                                 float c1)
+    double fo_mlp_grad_sumsq_f64(const double* g, const double* p, Py_ssize_t n, double c2,
+                                 double c1)
     double fo_mlp_sk_adam_l2_f32(float* p, const float* g, float* m, float* v,
                                  Py_ssize_t n_coef, Py_ssize_t n, float c2, const fo_coef* c)
     double fo_mlp_sk_adam_l2_f64(double* p, const double* g, double* m, double* v,
@@ -129,6 +134,7 @@ cdef struct Net:
     void* sw
     double* row_loss                 # weighted loss of each row of the last rows job
     Py_ssize_t gblock[MAX_LAYERS + 1]  # first block of layer l in the gradient job
+    double* block_sumsq              # squared gradient norm of each weight block
     bint is32
 
 
@@ -462,6 +468,10 @@ ctypedef struct GradJob:
     void* grads
     double scale
     bint accumulate
+    const void* params   # with ``norms``: measure ``grads + penalty gradient``
+    double c2            # ... whose terms are ``c2 W + c1 sign(W)``
+    double c1
+    bint norms           # write each weight block's squared norm to net.block_sumsq
 
 
 ctypedef struct ParamJob:
@@ -546,13 +556,25 @@ cdef inline const void* _delta_of(const Net* net, int l) noexcept nogil:
     return net.act[net.n_w] if l == net.n_w - 1 else net.delta[l + 1]
 
 
+cdef inline double _penalised_sumsq(const floating* g, const floating* w, Py_ssize_t n,
+                                    double c2, double c1) noexcept nogil:
+    """``sum((g + c2 w + c1 sign(w))**2)``, reduced in a fixed order."""
+    if floating is float:
+        return fo_mlp_grad_sumsq_f32(g, w, n, <float> c2, <float> c1)
+    else:
+        return fo_mlp_grad_sumsq_f64(g, w, n, c2, c1)
+
+
 cdef void _grads_typed(const GradJob* job, floating* grads, Py_ssize_t blk) noexcept nogil:
     cdef Net* net = job.net
     cdef int l = 0
     cdef Py_ssize_t fan_in, fan_out, r0, r1
     cdef floating scale = <floating> job.scale
     cdef const floating* D
+    cdef const floating* W
     cdef floating* gb
+    cdef Py_ssize_t f
+    cdef double sumsq = 0.0
     if blk >= net.gblock[net.n_w]:
         l = <int> (blk - net.gblock[net.n_w])
         fan_out = net.units[l + 1]
@@ -574,11 +596,22 @@ cdef void _grads_typed(const GradJob* job, floating* grads, Py_ssize_t blk) noex
         r1 = min(r0 + GRAD_BLOCK, fan_out)
         _first_layer_grad_csr(net, job.inp, job.rows, job.m, D, scale, job.accumulate, r0, r1,
                               grads + net.w_off[0])
+        if job.norms:
+            W = <const floating*> job.params
+            for f in range(fan_in):
+                sumsq += _penalised_sumsq(grads + f * fan_out + r0, W + f * fan_out + r0,
+                                          r1 - r0, job.c2, job.c1)
+            net.block_sumsq[blk] = sumsq
         return
     r1 = min(r0 + GRAD_BLOCK, fan_in)
     gemm(True, False, r1 - r0, fan_out, job.m, scale, <const floating*> net.act[l] + r0,
          fan_in, D, fan_out, <floating> (1 if job.accumulate else 0),
          grads + net.w_off[l] + r0 * fan_out, fan_out)
+    if job.norms:
+        net.block_sumsq[blk] = _penalised_sumsq(
+            grads + net.w_off[l] + r0 * fan_out,
+            <const floating*> job.params + net.w_off[l] + r0 * fan_out,
+            (r1 - r0) * fan_out, job.c2, job.c1)
 
 
 cdef void _grads_block(void* ctx, Py_ssize_t blk) noexcept nogil:
@@ -618,8 +651,14 @@ cdef void _run_rows(Net* net, const Input* inp, const void* Y, const void* sw,
 
 
 cdef void _run_grads(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_t m,
-                     void* grads, double scale, bint accumulate, int n_threads) noexcept nogil:
-    """The weight and intercept gradients of ``m`` rows whose deltas are computed."""
+                     void* grads, double scale, bint accumulate, const void* norm_params,
+                     int n_threads) noexcept nogil:
+    """The weight and intercept gradients of ``m`` rows whose deltas are computed.
+
+    With ``norm_params`` (the parameters), every weight block also writes the
+    squared norm of its share of the objective's gradient -- this gradient
+    plus ``scale`` times the penalty's -- to ``net.block_sumsq``.
+    """
     cdef GradJob job
     cdef Py_ssize_t n_blocks = net.gblock[net.n_w] + net.n_w
     job.net = net
@@ -629,8 +668,25 @@ cdef void _run_grads(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssiz
     job.grads = grads
     job.scale = scale
     job.accumulate = accumulate
+    job.params = norm_params
+    job.norms = norm_params != NULL
+    job.c2 = scale * net.l2
+    job.c1 = scale * net.l1
     run_blocks(_grads_block, &job, n_blocks,
                plan_threads(_flops(net, inp, m) * NS_PER_FLOP, n_blocks, n_threads))
+
+
+cdef void _add_layer_norms(const Net* net, double* norms) noexcept nogil:
+    """``norms[l] +=`` the L2 norm of weight layer ``l``'s gradient, from the
+    block sums of the last gradient job added in block order."""
+    cdef int l
+    cdef Py_ssize_t blk
+    cdef double sumsq
+    for l in range(net.n_w):
+        sumsq = 0.0
+        for blk in range(net.gblock[l], net.gblock[l + 1]):
+            sumsq += net.block_sumsq[blk]
+        norms[l] += sqrt(sumsq)
 
 
 cdef void _param_block(void* ctx, Py_ssize_t b) noexcept nogil:
@@ -752,23 +808,51 @@ cdef double _loss_sum(const Net* net, Py_ssize_t m) noexcept nogil:
     return total
 
 
+cdef double _minibatch(Net* net, const Input* inp, const floating* Y, const floating* sw,
+                       const Py_ssize_t* rows, Py_ssize_t m, fo_rng* dropout_rng,
+                       floating* params, floating* grads, RuleConfig* cfg, RuleState* st,
+                       floating* s0, floating* s1, floating* s2, double* norms,
+                       int n_threads) noexcept nogil:
+    """Train on the ``m`` rows ``rows``; return their objective (loss + penalty,
+    over the weight sum). With ``norms``, add each weight layer's gradient
+    norm (objective's gradient, before the optimizer clips it) to it."""
+    cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
+    cdef bint masked = net.dropout > 0.0
+    cdef double sw_sum, batch_loss
+    cdef floating scale
+    if masked:
+        _draw_masks(<floating**> net.mask, net, m, dropout_rng)
+    _run_rows(net, inp, Y, sw, rows, m, params, MODE_TRAIN, masked, n_threads)
+    sw_sum = _weight_sum(swb, m)
+    scale = <floating> (1.0 / sw_sum)
+    batch_loss = _loss_sum(net, m)
+    _run_grads(net, inp, rows, m, grads, scale, False, params if norms != NULL else NULL,
+               n_threads)
+    if norms != NULL:
+        _add_layer_norms(net, norms)
+    batch_loss += _penalty_step(net, cfg, st, params, grads, s0, s1, s2, scale, n_threads)
+    return batch_loss / sw_sum
+
+
 cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating* sw,
                    Py_ssize_t* order, Py_ssize_t n, Py_ssize_t batch_size, bint shuffle,
                    fo_rng* shuffle_rng, fo_rng* dropout_rng, floating* params,
                    floating* grads, RuleConfig* cfg, RuleState* st, floating* s0,
-                   floating* s1, floating* s2, int n_threads, bint* interrupted) noexcept nogil:
+                   floating* s1, floating* s2, double* norms, int n_threads,
+                   bint* interrupted) noexcept nogil:
     """One pass over the data; returns scikit-learn's epoch loss (NaN if diverged).
 
+    With ``norms`` (``net.n_w`` doubles), it receives each weight layer's
+    gradient norm averaged over the minibatches run.
     Between minibatches, pending Python signals are handled every 20 ms; when
     one raises, ``interrupted[0]`` is set and the pass stops.
     """
-    cdef Py_ssize_t b, start, m
+    cdef Py_ssize_t b, l, m, run = 0
     cdef fo_interrupt_clock clock
     cdef Py_ssize_t n_batches = (n + batch_size - 1) // batch_size
-    cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
-    cdef bint masked = net.dropout > 0.0
-    cdef double sw_sum, batch_loss, total = 0.0
-    cdef floating scale
+    cdef double batch_loss, total = 0.0
+    if norms != NULL:
+        memset(norms, 0, net.n_w * sizeof(double))
     if shuffle:
         fo_rng_shuffle(shuffle_rng, order, n)
     fo_interrupt_start(&clock)
@@ -776,20 +860,17 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
         if fo_interrupt_pending(&clock):
             interrupted[0] = True
             return 0.0
-        start = b * batch_size
-        m = min(batch_size, n - start)
-        if masked:
-            _draw_masks(<floating**> net.mask, net, m, dropout_rng)
-        _run_rows(net, inp, Y, sw, order + start, m, params, MODE_TRAIN, masked, n_threads)
-        sw_sum = _weight_sum(swb, m)
-        scale = <floating> (1.0 / sw_sum)
-        batch_loss = _loss_sum(net, m)
-        _run_grads(net, inp, order + start, m, grads, scale, False, n_threads)
-        batch_loss += _penalty_step(net, cfg, st, params, grads, s0, s1, s2, scale, n_threads)
-        batch_loss /= sw_sum
+        m = min(batch_size, n - b * batch_size)
+        batch_loss = _minibatch(net, inp, Y, sw, order + b * batch_size, m, dropout_rng,
+                                params, grads, cfg, st, s0, s1, s2, norms, n_threads)
+        run += 1
         if not isfinite(batch_loss):
-            return batch_loss
+            total = batch_loss
+            break
         total += batch_loss * m
+    if norms != NULL:
+        for l in range(net.n_w):
+            norms[l] /= run
     return total / n
 
 
@@ -806,7 +887,7 @@ cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floa
         m = min(net.cap, n - start)
         _run_rows(net, inp, Y, sw, order + start, m, params, MODE_TRAIN, False, n_threads)
         loss += _loss_sum(net, m)
-        _run_grads(net, inp, order + start, m, grads, scale, start > 0, n_threads)
+        _run_grads(net, inp, order + start, m, grads, scale, start > 0, NULL, n_threads)
     loss += _penalty(net, params, grads, scale, n_threads)
     return loss / sw_sum
 
@@ -907,6 +988,9 @@ cdef class MLPCore:
         for l in range(n_w):
             span = self.net.units[1] if (l == 0 and not dense) else self.net.units[l]
             self.net.gblock[l + 1] = self.net.gblock[l] + (span + GRAD_BLOCK - 1) // GRAD_BLOCK
+        block_sumsq = np.empty(max(self.net.gblock[n_w], 1))
+        self._buffers.append(block_sumsq)
+        self.net.block_sumsq = <double*> cnp.PyArray_DATA(<cnp.ndarray> block_sumsq)
         fo_rng_seed(&self.shuffle_rng, seed, 0)
         fo_rng_seed(&self.dropout_rng, seed, 1)
 
@@ -950,11 +1034,15 @@ cdef class MLPCore:
         return inp
 
     def epoch(self, params, grads, OptimizerState state, X, Y, sample_weight, order,
-              Py_ssize_t batch_size, bint shuffle):
+              Py_ssize_t batch_size, bint shuffle, gradient_norms=None):
         """Train one epoch in place; return the epoch loss (NaN on divergence).
 
         ``order`` (intp) holds the row order and is shuffled in place, so
         consecutive epochs continue the permutation as scikit-learn does.
+        ``gradient_norms``, a float64 array with one element per weight
+        layer, receives the mean over the epoch's minibatches of each weight
+        matrix's gradient L2 norm (the objective's, penalty included, before
+        clipping).
         """
         cdef list keep = []
         cdef Input inp = self._input(X, keep)
@@ -968,6 +1056,13 @@ cdef class MLPCore:
         cdef int n_threads = loop_threads()
         cdef double loss
         cdef bint interrupted = False
+        cdef double* norms = NULL
+        if gradient_norms is not None:
+            if (gradient_norms.dtype != np.float64 or gradient_norms.size != self.net.n_w
+                    or not gradient_norms.flags.c_contiguous):
+                raise ValueError(f"gradient_norms must be a C-contiguous float64 array of "
+                                 f"size {self.net.n_w}")
+            norms = <double*> cnp.PyArray_DATA(<cnp.ndarray> gradient_norms)
         if state.dtype != self.dtype or state.shapes != ((self.n_params,),):
             raise ValueError("the optimizer state does not match the parameters")
         if batch_size < 1 or batch_size > self.net.cap or len(order) != n:
@@ -982,14 +1077,14 @@ cdef class MLPCore:
                     loss = _epoch(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
                                   shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
                                   <float*> g, &state.cfg, &state.st,
-                                  <float*> s0, <float*> s1, <float*> s2, n_threads,
+                                  <float*> s0, <float*> s1, <float*> s2, norms, n_threads,
                                   &interrupted)
                 else:
                     loss = _epoch(&self.net, &inp, <double*> y, <double*> w, o, n, batch_size,
                                   shuffle, &self.shuffle_rng, &self.dropout_rng, <double*> p,
                                   <double*> g, &state.cfg, &state.st,
-                                  <double*> s0, <double*> s1, <double*> s2, n_threads,
-                                  &interrupted)
+                                  <double*> s0, <double*> s1, <double*> s2, norms,
+                                  n_threads, &interrupted)
             # raised inside the BLAS limit, so its exit runs with the error in flight
             if interrupted:
                 raise_pending_error()
