@@ -6,6 +6,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.model_selection import GridSearchCV
 
 from fastopt import MLPClassifier, MLPRegressor, SGDClassifier, SGDRegressor
+from fastopt.linear_model._sgd_training import NORMALISED_RATES, default_rate
 from fastopt.optim import ASGD, Adadelta, Adamax, Lion, RAdam, Rprop
 
 NEW_RULES = [Adadelta, Adamax, RAdam, Rprop, ASGD, Lion]
@@ -54,12 +55,18 @@ def test_sgd_string_solver_is_the_object_with_eta0(cls, regression):
 
 
 @pytest.mark.parametrize("cls", NEW_RULES, ids=IDS)
-def test_sgd_optimal_rate_means_constant_eta0_for_table_rules(cls, regression):
-    X, y = regression
-    kw = dict(batch_size=16, max_iter=5, tol=None, random_state=0, eta0=1e-2)
-    optimal = SGDRegressor(solver=cls.__name__.lower(), learning_rate="optimal", **kw).fit(X, y)
-    constant = SGDRegressor(solver=cls.__name__.lower(), learning_rate="constant", **kw)
-    np.testing.assert_array_equal(optimal.coef_, constant.fit(X, y).coef_)
+def test_sgd_optimal_rate_means_the_rules_rate_for_table_rules(cls):
+    # scikit-learn's 'optimal' (derived for plain SGD) is the constant eta0 for ASGD and
+    # the rule's own default rate for the normalised rules (eta0 has no effect)
+    X, y = make_classification(n_samples=120, n_features=6, random_state=0)
+    kw = dict(batch_size=16, max_iter=5, tol=None, random_state=0)
+    name = cls.__name__.lower()
+    optimal = SGDClassifier(solver=name, learning_rate="optimal", eta0=0.05, **kw).fit(X, y)
+    if name in NORMALISED_RATES:
+        same = SGDClassifier(solver=cls(lr=default_rate(name, 16)), **kw)
+    else:
+        same = SGDClassifier(solver=name, learning_rate="constant", eta0=0.05, **kw)
+    np.testing.assert_array_equal(optimal.coef_, same.fit(X, y).coef_)
 
 
 @pytest.mark.parametrize("cls", NEW_RULES, ids=IDS)

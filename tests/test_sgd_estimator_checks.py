@@ -1,7 +1,9 @@
 """scikit-learn's estimator checks on SGDRegressor and SGDClassifier.
 
-Default settings (scikit-learn's per-sample algorithm) and minibatch settings
-with adaptive solvers. As for scikit-learn's own SGD estimators, the only
+Default settings (scikit-learn's per-sample algorithm), minibatch settings
+with adaptive solvers, and adaptive solvers at their default rates with
+scikit-learn's default ``max_iter`` (issue 16: Adam at batch 16 failed
+``check_class_weight_classifiers`` with its former default rate). As for scikit-learn's own SGD estimators, the only
 expected failures are the sample-weight equivalence checks: a weight of 2 is
 not the same as a repeated sample for a stochastic, order-dependent method.
 """
@@ -29,6 +31,9 @@ ESTIMATORS = [
     SGDRegressor(solver=SGD(lr=1e-3, momentum=0.9), batch_size=16, max_iter=5),
     SGDClassifier(solver="rmsprop", batch_size=4, loss="log_loss", multi_class="multinomial",
                   max_iter=5),
+    SGDClassifier(solver="adam", batch_size=16),
+    SGDClassifier(solver="adamw", batch_size=32),
+    SGDRegressor(solver="adam", batch_size=32),
 ]
 
 

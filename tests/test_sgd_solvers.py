@@ -20,6 +20,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from fastopt.linear_model import SGDClassifier, SGDRegressor
+from fastopt.linear_model._sgd_training import default_rate
 from fastopt.optim import SGD, Adagrad, Adam, AdamW, ExponentialDecay, RMSprop
 
 ONE_EPOCH = dict(max_iter=1, tol=None, shuffle=False)
@@ -193,9 +194,11 @@ def test_string_solver_equals_its_documented_optimizer_object(solver):
     np.testing.assert_array_equal(ours.fit(X, y).coef_, documented.fit(X, y).coef_)
     np.testing.assert_array_equal(ours.intercept_, documented.intercept_)
     if solver in ("adagrad", "rmsprop", "adam", "adamw"):
-        # 'optimal' (the default rate) is the constant eta0 for the adaptive rules
+        # 'optimal' (the default rate) is the rule's own default rate for the adaptive rules
         optimal = SGDClassifier(solver=solver, eta0=eta0, learning_rate="optimal", **params)
-        np.testing.assert_array_equal(optimal.fit(X, y).coef_, ours.coef_)
+        rule = DOCUMENTED_SOLVERS[solver](default_rate(solver, params["batch_size"]))
+        np.testing.assert_array_equal(optimal.fit(X, y).coef_,
+                                      SGDClassifier(solver=rule, **params).fit(X, y).coef_)
 
 
 @pytest.mark.parametrize("solver", ["momentum", "nesterov", "adagrad", "rmsprop", "adam",

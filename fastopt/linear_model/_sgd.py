@@ -50,6 +50,7 @@ from fastopt.linear_model._sgd_training import (
     fit_plain,
     MulticlassScore,
     n_threads,
+    uses_default_rate,
     uses_plain_engine,
 )
 from fastopt._predict_input import (
@@ -320,7 +321,40 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
 
     def _fit(self, *args, **kwargs):
         self._solver_state = None
+        if not (self.warm_start and hasattr(self, "coef_")):
+            self._target_scale = None
         return super()._fit(*args, **kwargs)
+
+    def _allocate_parameter_mem(self, *args, intercept_init=None, **kwargs):
+        super()._allocate_parameter_mem(*args, intercept_init=intercept_init, **kwargs)
+        # A new model (not warm-started, no intercept_init): a normalised rule at
+        # its default rate starts its intercept from the target (see _target_units).
+        self._new_intercept = intercept_init is None
+
+    def _target_units(self, y, sample_weight, validation_mask):
+        """Target scale of a normalised rule at its default rate; sets a new intercept.
+
+        Such a rule moves each parameter by about its rate per step, so its
+        default rate is in units of the target's (weighted) standard
+        deviation, measured on the training rows of the first fit (or
+        partial_fit) of the model and kept by warm starts; a new model's
+        intercept starts at the weighted target mean. Every other solver
+        and rate keeps scikit-learn's zero start and unit scale.
+        """
+        new = self.__dict__.pop("_new_intercept", False)
+        if not uses_default_rate(self):
+            return 1.0
+        if new or getattr(self, "_target_scale", None) is None:
+            train = ~validation_mask
+            weights = sample_weight[train]
+            if weights.sum() <= 0:
+                return 1.0
+            mean = np.average(y[train], weights=weights)
+            std = np.sqrt(np.average((y[train] - mean) ** 2, weights=weights))
+            self._target_scale = float(std) if std > 0 else 1.0
+            if new and self.fit_intercept:
+                self.intercept_[:] = mean
+        return self._target_scale
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over the given samples, keeping the solver state.
@@ -362,11 +396,13 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
         score_cb = validation.stopping_score(0) if self.early_stopping else None
         watch = self._watch(X, y, max_iter, validation)
         Y = targets(y)
+        target_scale = self._target_units(y, sample_weight, validation_mask)
         if not uses_plain_engine(self):
             coef, intercept, self.n_iter_ = fit_minibatch(
                 self, X, Y, sample_weight, validation_mask, score_cb,
                 self.coef_.reshape(1, -1), self.intercept_, np.ones(1), np.ones(1), loss,
-                alpha, max_iter, False, reuse_state=True, watch=watch)
+                alpha, max_iter, False, reuse_state=True, watch=watch,
+                target_scale=target_scale)
             # float64 intercept whatever X's dtype, as scikit-learn
             self.coef_, self.intercept_ = coef.ravel(), intercept.astype(np.float64)
             self.t_ += self.n_iter_ * X.shape[0]

@@ -35,12 +35,46 @@ STRING_SOLVERS = {
     **{c.__name__.lower(): c for c in (Adadelta, Adamax, RAdam, Rprop, ASGD, Lion)},
 }
 # Rules whose step is already scaled per coordinate (or sets its own rate): sklearn's
-# 'optimal' rate (derived for plain SGD) means the constant rate eta0 for them.
+# 'optimal' and 'invscaling' rates (derived for plain SGD) do not apply to them.
 _ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw", "adadelta", "adamax", "radam",
                      "rprop", "asgd", "lion"}
+# Default rates of the rules whose step moves every coordinate by about lr whatever the
+# gradient's scale: lr = min(batch_size * rate, max_rate). A normalised step travels about
+# lr, so a rate proportional to the batch size keeps the distance travelled per epoch (what
+# the stopping rule sees) that of batch_size 1; the cap keeps the last steps' noise below
+# scikit-learn's (values measured by benchmarks/bench_solver_defaults.py). Adadelta and
+# Rprop set their own step: lr is a multiplier (Adadelta) or the initial step (Rprop), at
+# PyTorch's default for any batch size; RAdam's first steps are plain momentum steps (not
+# normalised), so its rate does not grow either.
+NORMALISED_RATES = {  # solver: (rate, max_rate)
+    "adam": (0.002, 0.016), "adamw": (0.002, 0.016), "adamax": (0.002, 0.016),
+    "radam": (0.002, 0.002), "rmsprop": (0.001, 0.008), "adagrad": (0.0125, 0.1),
+    "lion": (0.0003, 0.0096), "adadelta": (1.0, 1.0), "rprop": (0.01, 0.01),
+}
 
-def _resolve_solver(est):
-    """Return (optimizer object, lr_kind code) for the minibatch engine."""
+
+def uses_default_rate(est):
+    """True when a string solver runs at its own default rate instead of eta0.
+
+    scikit-learn's 'optimal' and 'invscaling' schedules are derived for
+    plain SGD; with a normalised rule they mean that rule's default rate.
+    """
+    return (isinstance(est.solver, str) and est.solver in NORMALISED_RATES
+            and est.learning_rate in ("optimal", "invscaling"))
+
+
+def default_rate(solver, batch_size):
+    """Default lr of a normalised rule at this batch size (before the target scale)."""
+    rate, max_rate = NORMALISED_RATES[solver]
+    return min(batch_size * rate, max_rate)
+
+
+def _resolve_solver(est, target_scale=1.0):
+    """Return (optimizer object, lr_kind code) for the minibatch engine.
+
+    ``target_scale`` multiplies a normalised rule's default rate (the
+    regressor's target standard deviation: coefficients are in its units).
+    """
     solver = est.solver
     if est.learning_rate in ("pa1", "pa2"):
         raise ValueError(
@@ -53,10 +87,16 @@ def _resolve_solver(est):
             ignored["learning_rate"] = "schedule"
         warn_ignored_with_optimizer(est, ignored)
         return clone(solver), 0
+    opt = STRING_SOLVERS[solver]()
+    if uses_default_rate(est):
+        opt.set_params(lr=default_rate(solver, est.batch_size) * target_scale)
+        if solver == "adamw":
+            # decoupled decay shrinks by lr * weight_decay per step: keep that fraction
+            opt.set_params(weight_decay=opt.weight_decay / target_scale)
+        return opt, 0
     lr_kind = _sgd_fast.LEARNING_RATES[est.learning_rate]
     if solver in _ADAPTIVE_SOLVERS and est.learning_rate == "optimal":
         lr_kind = _sgd_fast.LEARNING_RATES["constant"]
-    opt = STRING_SOLVERS[solver]()
     opt.set_params(lr=est.eta0)
     return opt, lr_kind
 
@@ -275,8 +315,11 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
 
 def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, intercept,
                    weight_pos, weight_neg, loss, alpha, max_iter, multinomial, reuse_state,
-                   watch):
+                   watch, target_scale=1.0):
     """Train the outputs (rows of ``coef``) jointly with a fastopt.optim rule.
+
+    ``target_scale`` multiplies a normalised rule's default rate (see
+    ``_resolve_solver``).
 
     Returns (coef, intercept, n_iter) as views of one flat buffer.
     """
@@ -287,7 +330,7 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
                 est.solver, est.batch_size))
     K, d = coef.shape
     params = np.concatenate([coef.ravel(), np.ravel(intercept)]).astype(X.dtype)
-    opt, lr_kind = _resolve_solver(est)
+    opt, lr_kind = _resolve_solver(est, target_scale)
     state = getattr(est, "_solver_state", None) if reuse_state else None
     if state is None or state.shapes != (params.shape,) or state.dtype != params.dtype:
         state = opt.init(params)

@@ -1,0 +1,147 @@
+"""Default hyper-parameters of the string solvers of SGDClassifier / SGDRegressor.
+
+Every solver at ``batch_size`` 1 and 32 with all other parameters at their
+defaults scores within 0.01 of scikit-learn's default fit (held-out accuracy
+or R^2, mean of 3 seeds, standardised features) on scikit-learn's
+breast-cancer, digits and diabetes data; the 20k x 50 synthetic sets are in
+``benchmarks/bench_solver_defaults.py``. The exceptions are marked (strict
+expected failures) with the measured shortfall and the reason.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import linear_model as sk
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from fastopt import SGDClassifier, SGDRegressor
+from fastopt.linear_model._sgd_training import STRING_SOLVERS, default_rate
+from fastopt.optim import Adam
+
+SEEDS = range(3)
+DATASETS = {"breast_cancer": (load_breast_cancer, SGDClassifier, sk.SGDClassifier),
+            "digits": (load_digits, SGDClassifier, sk.SGDClassifier),
+            "diabetes": (load_diabetes, SGDRegressor, sk.SGDRegressor)}
+# Measured shortfalls (fastopt - scikit-learn) of the cases left as exceptions.
+SHORT = {
+    ("rprop", 1): "Rprop is a full-batch method: sign flips of per-sample gradients shrink "
+                  "its steps at random (digits -0.74, diabetes -0.13)",
+    ("rprop", 32, "digits"): "Rprop is a full-batch method (digits -0.06 at batch 32)",
+    ("momentum", 1): "the plain-SGD schedules with momentum 0.9 take ~10x scikit-learn's "
+                     "steps (breast cancer -0.019, diabetes -0.018)",
+    ("nesterov", 1, "diabetes"): "as momentum: ~10x scikit-learn's steps (-0.017)",
+    ("adadelta", 1, "digits"): "Adadelta's self-set step at batch 1 (-0.017)",
+}
+
+
+def _expected_failure(solver, batch_size, dataset):
+    return SHORT.get((solver, batch_size, dataset)) or SHORT.get((solver, batch_size))
+
+
+def _splits(name):
+    load, _, _ = DATASETS[name]
+    X, y = load(return_X_y=True)
+    for seed in SEEDS:
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=seed)
+        scaler = StandardScaler().fit(X_tr)
+        yield seed, scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te
+
+
+def _mean_score(name, make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return np.mean([make(seed).fit(X_tr, y_tr).score(X_te, y_te)
+                        for seed, X_tr, X_te, y_tr, y_te in _splits(name)])
+
+
+@pytest.fixture(scope="module")
+def sklearn_scores():
+    return {name: _mean_score(name, lambda seed, peer=peer: peer(random_state=seed))
+            for name, (_, _, peer) in DATASETS.items()}
+
+
+CASES = [pytest.param(solver, bs, name, marks=pytest.mark.xfail(
+             strict=True, reason=_expected_failure(solver, bs, name)))
+         if _expected_failure(solver, bs, name) else (solver, bs, name)
+         for solver in sorted(STRING_SOLVERS) for bs in (1, 32) for name in DATASETS]
+
+
+@pytest.mark.parametrize("solver, batch_size, dataset", CASES)
+def test_default_solver_scores_within_001_of_sklearn_default(solver, batch_size, dataset,
+                                                             sklearn_scores):
+    ours = DATASETS[dataset][1]
+    score = _mean_score(dataset, lambda seed: ours(solver=solver, batch_size=batch_size,
+                                                   random_state=seed))
+    assert score >= sklearn_scores[dataset] - 0.01
+
+
+def _regression(n=300, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    return X, X @ rng.uniform(-2, 2, d) + 0.3 * rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("solver, shift", [("adam", 5e4), ("rmsprop", 5e4), ("adagrad", 5e4),
+                                           ("lion", 5e4), ("adamw", 0.0)])
+def test_default_rate_regressor_is_equivariant_to_target_units(solver, shift):
+    # at its default rate a normalised rule sees the target in units of its standard
+    # deviation, from its mean: the fit on a*y + b predicts a*(fit on y) + b (AdamW's
+    # decoupled decay pulls the intercept towards 0, not the mean: scale only)
+    X, y = _regression()
+    kw = dict(solver=solver, batch_size=8, max_iter=20, tol=None, random_state=0)
+    unit = SGDRegressor(**kw).fit(X, y).predict(X)
+    scaled = SGDRegressor(**kw).fit(X, 1e3 * y + shift).predict(X)
+    np.testing.assert_allclose(scaled, 1e3 * unit + shift, rtol=1e-6)
+
+
+def test_new_regressor_intercept_starts_at_the_weighted_target_mean():
+    # constant features: the full-batch gradient at the weighted mean is zero, so an
+    # intercept that starts there stays there
+    rng = np.random.default_rng(0)
+    X, y, w = np.zeros((40, 3)), 100 + 10 * rng.standard_normal(40), rng.uniform(0.1, 3, 40)
+    est = SGDRegressor(solver="adam", batch_size=40, max_iter=5, tol=None, random_state=0)
+    est.partial_fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(est.intercept_, [np.average(y, weights=w)], rtol=1e-9)
+    est.fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(est.intercept_, [np.average(y, weights=w)], rtol=1e-9)
+
+
+def test_given_or_warm_started_intercept_is_kept_as_the_start():
+    rng = np.random.default_rng(0)
+    X, y = np.zeros((40, 3)), 100 + 10 * rng.standard_normal(40)
+    kw = dict(solver="adam", batch_size=40, max_iter=3, tol=None, random_state=0)
+    given = SGDRegressor(**kw).fit(X, y, intercept_init=[1.0])
+    # three Adam steps move it by at most 3 * lr * target std from where it started
+    assert abs(given.intercept_[0] - 1.0) <= 3 * default_rate("adam", 40) * np.std(y) * 1.01
+    warm = SGDRegressor(warm_start=True, **kw).fit(X, y, intercept_init=[1.0])
+    start = warm.intercept_[0]
+    warm.fit(X, y)
+    assert abs(warm.intercept_[0] - start) <= 3 * default_rate("adam", 40) * np.std(y) * 1.01
+    assert abs(warm.intercept_[0] - np.mean(y)) > 1.0
+
+
+def test_explicit_rate_or_optimizer_object_keeps_the_zero_start_and_eta0():
+    X, y = _regression()
+    kw = dict(batch_size=8, max_iter=3, tol=None, random_state=0)
+    constant = SGDRegressor(solver="adam", learning_rate="constant", eta0=0.01, **kw)
+    documented = SGDRegressor(solver=Adam(lr=0.01), **kw)
+    np.testing.assert_array_equal(constant.fit(X, y + 50).coef_, documented.fit(X, y + 50).coef_)
+    np.testing.assert_array_equal(constant.intercept_, documented.intercept_)
+
+
+@pytest.mark.parametrize("learning_rate", ["optimal", "invscaling"])
+def test_default_rate_ignores_eta0_like_sklearns_optimal(learning_rate):
+    X, y = _regression()
+    y = (y > 0).astype(int)
+    kw = dict(solver="adam", batch_size=8, max_iter=3, tol=None, random_state=0,
+              learning_rate=learning_rate)
+    a = SGDClassifier(eta0=0.01, **kw).fit(X, y)
+    b = SGDClassifier(eta0=0.5, **kw).fit(X, y)
+    c = SGDClassifier(solver=Adam(lr=default_rate("adam", 8)), batch_size=8, max_iter=3,
+                      tol=None, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.coef_, c.coef_)
