@@ -11,6 +11,7 @@ target is >= -0.01). Scores, not timings: the machine's load does not matter.
 
     PYTHONPATH=. python benchmarks/bench_solver_defaults.py            # all, incl. 20k x 50
     PYTHONPATH=. python benchmarks/bench_solver_defaults.py --quick    # small datasets only
+    PYTHONPATH=. python benchmarks/bench_solver_defaults.py --datasets digits --solvers adam
 """
 
 import argparse
@@ -63,10 +64,12 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--solvers", nargs="*", default=sorted(STRING_SOLVERS))
     parser.add_argument("--batch-sizes", nargs="*", type=int, default=[1, 32])
+    parser.add_argument("--datasets", nargs="*", help="names of the datasets to run (all)")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     seeds = range(args.seeds)
-    sets = datasets(args.quick)
+    sets = {name: data for name, data in datasets(args.quick).items()
+            if not args.datasets or name in args.datasets}
     columns = [(s, b) for s in args.solvers for b in args.batch_sizes]
     print(f"- fastopt solver defaults vs scikit-learn defaults, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")

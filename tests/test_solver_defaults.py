@@ -5,7 +5,9 @@ defaults scores within 0.01 of scikit-learn's default fit (held-out accuracy
 or R^2, mean of 3 seeds, standardised features) on scikit-learn's
 breast-cancer, digits and diabetes data; the 20k x 50 synthetic sets are in
 ``benchmarks/bench_solver_defaults.py``. The exceptions are marked (strict
-expected failures) with the measured shortfall and the reason.
+expected failures) with the measured shortfall and the reason; Rprop at batch
+size 1 (a full-batch method: digits -0.74, diabetes -0.13, breast cancer
+-0.014, running to ``max_iter``) is left to the benchmark, to keep this fast.
 """
 
 import warnings
@@ -28,18 +30,17 @@ DATASETS = {"breast_cancer": (load_breast_cancer, SGDClassifier, sk.SGDClassifie
             "diabetes": (load_diabetes, SGDRegressor, sk.SGDRegressor)}
 # Measured shortfalls (fastopt - scikit-learn) of the cases left as exceptions.
 SHORT = {
-    ("rprop", 1): "Rprop is a full-batch method: sign flips of per-sample gradients shrink "
-                  "its steps at random (digits -0.74, diabetes -0.13)",
     ("rprop", 32, "digits"): "Rprop is a full-batch method (digits -0.06 at batch 32)",
-    ("momentum", 1): "the plain-SGD schedules with momentum 0.9 take ~10x scikit-learn's "
-                     "steps (breast cancer -0.019, diabetes -0.018)",
+    ("momentum", 1, "breast_cancer"): "the plain-SGD schedules with momentum 0.9 take ~10x "
+                                      "scikit-learn's steps (-0.019)",
+    ("momentum", 1, "diabetes"): "as breast cancer: ~10x scikit-learn's steps (-0.018)",
     ("nesterov", 1, "diabetes"): "as momentum: ~10x scikit-learn's steps (-0.017)",
     ("adadelta", 1, "digits"): "Adadelta's self-set step at batch 1 (-0.017)",
 }
 
 
 def _expected_failure(solver, batch_size, dataset):
-    return SHORT.get((solver, batch_size, dataset)) or SHORT.get((solver, batch_size))
+    return SHORT.get((solver, batch_size, dataset))
 
 
 def _splits(name):
@@ -67,7 +68,8 @@ def sklearn_scores():
 CASES = [pytest.param(solver, bs, name, marks=pytest.mark.xfail(
              strict=True, reason=_expected_failure(solver, bs, name)))
          if _expected_failure(solver, bs, name) else (solver, bs, name)
-         for solver in sorted(STRING_SOLVERS) for bs in (1, 32) for name in DATASETS]
+         for solver in sorted(STRING_SOLVERS) for bs in (1, 32) for name in DATASETS
+         if (solver, bs) != ("rprop", 1)]
 
 
 @pytest.mark.parametrize("solver, batch_size, dataset", CASES)
@@ -99,15 +101,16 @@ def test_default_rate_regressor_is_equivariant_to_target_units(solver, shift):
 
 
 def test_new_regressor_intercept_starts_at_the_weighted_target_mean():
-    # constant features: the full-batch gradient at the weighted mean is zero, so an
-    # intercept that starts there stays there
+    # zero features: the full-batch gradient at the weighted mean is zero, so an intercept
+    # that starts there stays there for the first step (Adam then amplifies rounding)
     rng = np.random.default_rng(0)
     X, y, w = np.zeros((40, 3)), 100 + 10 * rng.standard_normal(40), rng.uniform(0.1, 3, 40)
-    est = SGDRegressor(solver="adam", batch_size=40, max_iter=5, tol=None, random_state=0)
+    est = SGDRegressor(solver="adam", batch_size=40, max_iter=1, tol=None, random_state=0)
     est.partial_fit(X, y, sample_weight=w)
-    np.testing.assert_allclose(est.intercept_, [np.average(y, weights=w)], rtol=1e-9)
+    # (a step from zero would move it by about lr * std(y) ~ 0.2, not to ~100)
+    np.testing.assert_allclose(est.intercept_, [np.average(y, weights=w)], atol=1e-5)
     est.fit(X, y, sample_weight=w)
-    np.testing.assert_allclose(est.intercept_, [np.average(y, weights=w)], rtol=1e-9)
+    np.testing.assert_allclose(est.intercept_, [np.average(y, weights=w)], atol=1e-5)
 
 
 def test_given_or_warm_started_intercept_is_kept_as_the_start():

@@ -75,16 +75,30 @@ _EXTRA_CONSTRAINTS = {
 
 _SOLVER_DOC = """
     solver : {'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', \
-'adamw'} or fastopt.optim.Optimizer, default='sgd'
+'adamw', 'adadelta', 'adamax', 'radam', 'rprop', 'asgd', 'lion'} or \
+fastopt.optim.Optimizer, default='sgd'
         The update rule. ``'sgd'`` with ``batch_size=1`` is scikit-learn's
         algorithm. Other strings use the :mod:`fastopt.optim` rule of that
         name with default hyper-parameters (momentum 0.9 for 'momentum' and
-        'nesterov') and the rate given by ``learning_rate``/``eta0``/
-        ``power_t``, evaluated per optimizer step ('optimal' means the
-        constant ``eta0`` for the adaptive rules 'adagrad', 'rmsprop',
-        'adam', 'adamw'). An optimizer object brings its own rate, schedule
-        and clipping (``learning_rate='adaptive'`` still divides its rate by
-        5 on plateaus); it is cloned, never modified.
+        'nesterov'). 'sgd', 'momentum' and 'nesterov' take the rate given by
+        ``learning_rate``/``eta0``/``power_t``, evaluated per optimizer step.
+        The normalised rules ('adagrad', 'rmsprop', 'adam', 'adamw',
+        'adadelta', 'adamax', 'radam', 'rprop', 'lion'), whose step moves
+        each coordinate by about ``lr``, run with 'optimal' or 'invscaling'
+        (the defaults) at their own constant rate, ignoring ``eta0``: with
+        B = ``batch_size``, min(0.002 B, 0.016) for 'adam', 'adamw' and
+        'adamax', 0.002 for 'radam', min(0.001 B, 0.008) for 'rmsprop',
+        min(0.0125 B, 0.1) for 'adagrad', min(0.0003 B, 0.0096) for 'lion',
+        1.0 for 'adadelta', 0.01 for 'rprop'; in SGDRegressor this rate is
+        multiplied by the weighted standard deviation of the target and a new
+        model's intercept starts at the weighted target mean (AdamW's
+        ``weight_decay`` is divided by the same scale). 'asgd' runs at the
+        constant ``eta0`` with 'optimal'. With 'constant' or 'adaptive' every
+        string uses ``lr=eta0``, as the optimizer object would. The reasons
+        and measured scores: ``docs/estimators.md``. An optimizer object
+        brings its own rate, schedule and clipping
+        (``learning_rate='adaptive'`` still divides its rate by 5 on
+        plateaus); it is cloned, never modified.
         With any solver other than ``'sgd'`` at ``batch_size=1`` every output
         is trained jointly: the gradient of the mean loss over a minibatch
         plus the penalty gradient (L2: ``alpha (1 - l1_ratio) w``, L1:
