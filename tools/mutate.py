@@ -9,20 +9,24 @@ unmutated ones (in a ``finally`` block) before the next mutant. The working
 tree is never modified; the script refuses to run when it has uncommitted
 changes, so the table always describes a commit.
 
-A mutant is *killed* when pytest fails (or crashes) on it, *survived* when its
-tests pass, and *stale* when its search text is not found exactly once -- the
-code moved: update the patch. Keep the list current, and add a mutant whenever
-a real bug is fixed.
+A mutant is *killed* when pytest fails (or crashes) on it and *survived* when
+its tests pass. Before anything is built the script checks that the search text
+of every selected mutant occurs exactly once in today's sources, and stops with
+an error naming the stale ones otherwise -- the code moved: update the patch so
+that it plants the same bug in the moved code. Keep the list current, and add a
+mutant whenever a real bug is fixed.
 
 Usage::
 
     python tools/mutate.py                 # every mutant, each with its tests
     python tools/mutate.py --list          # the mutants and their tests
+    python tools/mutate.py --check         # only check that every patch applies
     python tools/mutate.py --only NAME...  # a subset
     python tools/mutate.py --all-tests     # the whole suite for every mutant (slow)
 
 The tests listed per mutant are files or test ids of the suite that CI runs,
-so a mutant killed here fails CI too.
+so a mutant killed here fails CI too. The result is printed as a Markdown kill
+table naming the first test that failed on each mutant.
 """
 
 import argparse
@@ -63,8 +67,8 @@ MUTANTS = [
            (SOLVERS_TEST + "test_string_solver_equals_its_documented_optimizer_object",),
            "solver='nesterov' runs classical momentum"),
     Mutant("adam-string-optimal-rate", "fastopt/linear_model/_sgd_training.py",
-           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw"}',
-           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adamw"}',
+           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw",',
+           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adamw",',
            (SOLVERS_TEST + "test_string_solver_equals_its_documented_optimizer_object",),
            "solver='adam' with learning_rate='optimal' uses sklearn's 1/(alpha t) rate"),
     Mutant("early-stopping-keeps-last-weights", "fastopt/neural_network/_base.py",
@@ -116,8 +120,8 @@ MUTANTS = [
            ("tests/test_mlp_gradient.py",),
            "wrong tanh derivative in backpropagation"),
     Mutant("dropout-without-inverted-scale", "fastopt/neural_network/_mlp_fast.pyx",
-           "mask[i] = keep_scale if fo_rng_uniform(rng) >= drop else 0",
-           "mask[i] = 1 if fo_rng_uniform(rng) >= drop else 0",
+           "mask[i] = keep_scale if fo_rng_uniform(rng) >= net.dropout else 0",
+           "mask[i] = 1 if fo_rng_uniform(rng) >= net.dropout else 0",
            ("tests/test_mlp_dropout_gradient.py",),
            "dropout keeps units without the 1/(1-p) scale"),
     Mutant("mlp-sample-weight-ignored", "fastopt/neural_network/_mlp_fast.pyx",
@@ -151,6 +155,31 @@ MUTANTS = [
 ]
 
 
+class StaleMutant(ValueError):
+    """A mutant whose search text does not occur exactly once in its file."""
+
+
+def _mutated(text, mutant):
+    """``text`` with ``mutant``'s patch applied; raises StaleMutant unless the
+    search text occurs exactly once."""
+    count = text.count(mutant.search)
+    if count != 1:
+        raise StaleMutant(f"{mutant.name}: the search text occurs {count} times in "
+                          f"{mutant.path} (expected once); update the patch")
+    return text.replace(mutant.search, mutant.replace)
+
+
+def stale_mutants(root, mutants):
+    """Messages for the mutants whose patch does not apply to the sources in ``root``."""
+    messages = []
+    for mutant in mutants:
+        try:
+            _mutated((root / mutant.path).read_text(), mutant)
+        except StaleMutant as error:
+            messages.append(str(error))
+    return messages
+
+
 def _git(*args):
     return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True,
                           text=True).stdout
@@ -178,9 +207,18 @@ def _copy_tree(dest):
 
 
 def _build(tree):
+    start = time.perf_counter()
     result = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace", "-q"],
                             cwd=tree, capture_output=True, text=True)
-    return result.returncode == 0, result.stdout + result.stderr
+    return result.returncode == 0, result.stdout + result.stderr, time.perf_counter() - start
+
+
+def _imported_package(tree):
+    """Folder of the fastopt package that Python started in ``tree`` imports (it must be
+    the tree's own, not an installed one, or every mutant would survive)."""
+    result = subprocess.run([sys.executable, "-c", "import fastopt; print(fastopt.__file__)"],
+                            cwd=tree, capture_output=True, text=True, check=True)
+    return Path(result.stdout.strip()).resolve().parent
 
 
 def _headers_included(text, csrc):
@@ -209,11 +247,15 @@ def _spare_unaffected_modules(tree, header):
 
 
 def _pytest(tree, tests):
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    """Run ``tests`` in ``tree``; return pytest's exit code, its summary line, the
+    first failing test id (or "") and the seconds taken."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rfE", "-p", "no:cacheprovider", *tests]
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    return result.returncode, lines[-1] if lines else "", time.perf_counter() - start
+    failed = [line.split()[1] for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return (result.returncode, lines[-1] if lines else "", failed[0] if failed else "",
+            time.perf_counter() - start)
 
 
 def _verdict(returncode):
@@ -229,22 +271,21 @@ def run_mutant(tree, backup, mutant, all_tests):
     source = tree / mutant.path
     original = source.read_bytes()
     stat = source.stat()
-    text = original.decode()
-    count = text.count(mutant.search)
-    if count != 1:
-        return dict(mutant=mutant, verdict=f"stale (search text found {count} times)",
-                    detail="", seconds=0.0)
+    mutated = _mutated(original.decode(), mutant)
     try:
-        source.write_text(text.replace(mutant.search, mutant.replace))
+        source.write_text(mutated)
+        build_seconds = 0.0
         if source.suffix in COMPILED_SUFFIXES:
             if source.suffix == ".h":
                 _spare_unaffected_modules(tree, source.name)
-            ok, log = _build(tree)
+            ok, log, build_seconds = _build(tree)
             if not ok:
                 return dict(mutant=mutant, verdict="build failed", detail=log.strip()[-200:],
-                            seconds=0.0)
-        code, summary, seconds = _pytest(tree, ("tests",) if all_tests else mutant.tests)
-        return dict(mutant=mutant, verdict=_verdict(code), detail=summary, seconds=seconds)
+                            killed_by="", build_seconds=build_seconds, seconds=0.0)
+        code, summary, killed_by, seconds = _pytest(
+            tree, ("tests",) if all_tests else mutant.tests)
+        return dict(mutant=mutant, verdict=_verdict(code), detail=summary, killed_by=killed_by,
+                    build_seconds=build_seconds, seconds=seconds)
     finally:
         source.write_bytes(original)
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
@@ -254,12 +295,14 @@ def run_mutant(tree, backup, mutant, all_tests):
 
 
 def print_table(rows):
-    width = max(len(row["mutant"].name) for row in rows)
-    print(f"\n{'mutant':<{width}}  {'verdict':<10}  {'tests s':>7}  pytest summary")
-    print("-" * (width + 60))
+    """The kill table, as Markdown."""
+    print("\n| mutant | file | bug planted | verdict | killed by | build s | tests s |")
+    print("|---|---|---|---|---|---:|---:|")
     for row in rows:
-        print(f"{row['mutant'].name:<{width}}  {row['verdict']:<10}  {row['seconds']:>7.1f}  "
-              f"{row['detail']}")
+        m = row["mutant"]
+        print(f"| {m.name} | `{m.path}` | {m.bug} | {row['verdict']} | "
+              f"{'`' + row['killed_by'] + '`' if row['killed_by'] else row['detail']} | "
+              f"{row['build_seconds']:.0f} | {row['seconds']:.0f} |")
     killed = sum(row["verdict"].startswith("killed") for row in rows)
     print(f"\n{killed} of {len(rows)} mutants killed")
 
@@ -268,6 +311,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run these mutants only")
+    parser.add_argument("--check", action="store_true",
+                        help="check that every mutant's patch applies, and exit")
     parser.add_argument("--all-tests", action="store_true",
                         help="run the whole suite for every mutant instead of its tests")
     args = parser.parse_args(argv)
@@ -280,6 +325,11 @@ def main(argv=None):
     if args.list:
         for m in mutants:
             print(f"{m.name:<36} {m.path}: {m.bug}\n{'':<36} tests: {' '.join(m.tests)}")
+    stale = stale_mutants(ROOT, mutants)
+    if stale:
+        print("stale mutants (their code moved):\n  " + "\n  ".join(stale), file=sys.stderr)
+        return 2
+    if args.list or args.check:
         return 0
     if _git("status", "--porcelain", "--untracked-files=no").strip():
         print("refusing to run: the working tree has uncommitted changes (commit or stash "
@@ -288,9 +338,14 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="fastopt-mutate-") as scratch:
         tree, backup = Path(scratch) / "tree", Path(scratch) / "built"
         _copy_tree(tree)
-        ok, log = _build(tree)
+        ok, log, _ = _build(tree)
         if not ok:
             print(f"the unmutated tree does not build:\n{log}", file=sys.stderr)
+            return 2
+        imported = _imported_package(tree)
+        if imported != (tree / "fastopt").resolve():
+            print(f"Python in {tree} imports {imported}, not the tree's fastopt",
+                  file=sys.stderr)
             return 2
         for path in _artefacts(tree):
             (backup / path.relative_to(tree)).parent.mkdir(parents=True, exist_ok=True)
