@@ -6,8 +6,16 @@ committed tree (with its built extensions) to a scratch folder once, applies
 the patch there, rebuilds the extensions the patch affects in place, runs the
 mutant's tests with pytest, and reverts the source and the built files to the
 unmutated ones (in a ``finally`` block) before the next mutant. The working
-tree is never modified; the script refuses to run when it has uncommitted
-changes, so the table always describes a commit.
+tree is never modified (an interrupted run leaves nothing behind but the
+scratch folder, which is deleted); the script refuses to run when it has
+uncommitted changes, so the table always describes a commit.
+
+Before the first mutant the unmutated scratch tree must pass the tests of
+every selected mutant, so that a failure means the mutant was caught.
+Extensions are compiled with ``-O0 -g0`` in the scratch tree (``--optimised``
+keeps the project's ``-O3``): several times faster to compile, and with
+``-ffp-contract=off`` and no fast-math flags GCC computes the same
+floating-point results at every optimisation level.
 
 A mutant is *killed* when pytest fails (or crashes) on it and *survived* when
 its tests pass. Before anything is built the script checks that the search text
@@ -23,6 +31,7 @@ Usage::
     python tools/mutate.py --check         # only check that every patch applies
     python tools/mutate.py --only NAME...  # a subset
     python tools/mutate.py --all-tests     # the whole suite for every mutant (slow)
+    python tools/mutate.py --optimised     # compile with the project's -O3 (slow)
 
 The tests listed per mutant are files or test ids of the suite that CI runs,
 so a mutant killed here fails CI too. The result is printed as a Markdown kill
@@ -221,10 +230,23 @@ def _copy_tree(dest):
         shutil.copy2(path, dest / path.relative_to(ROOT))
 
 
-def _build(tree):
+def _unoptimise(tree):
+    """Make the scratch tree's setup.py compile with -O0 instead of -O3."""
+    setup = tree / "setup.py"
+    text = setup.read_text()
+    if text.count('"-O3"') != 1:
+        raise RuntimeError('setup.py no longer passes "-O3" once: update _unoptimise '
+                           "or run with --optimised")
+    setup.write_text(text.replace('"-O3"', '"-O0"'))
+
+
+def _build(tree, optimised):
     start = time.perf_counter()
+    env = dict(os.environ)
+    if not optimised:
+        env["CFLAGS"] = env.get("CFLAGS", "") + " -g0"
     result = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace", "-q"],
-                            cwd=tree, capture_output=True, text=True)
+                            cwd=tree, capture_output=True, text=True, env=env)
     return result.returncode == 0, result.stdout + result.stderr, time.perf_counter() - start
 
 
@@ -281,7 +303,7 @@ def _verdict(returncode):
     return f"error (pytest exit {returncode})"
 
 
-def run_mutant(tree, backup, mutant, all_tests):
+def run_mutant(tree, backup, mutant, all_tests, optimised):
     """Apply ``mutant`` in ``tree``, rebuild, test, revert. Returns a result row."""
     source = tree / mutant.path
     original = source.read_bytes()
@@ -293,7 +315,7 @@ def run_mutant(tree, backup, mutant, all_tests):
         if source.suffix in COMPILED_SUFFIXES:
             if source.suffix == ".h":
                 _spare_unaffected_modules(tree, source.name)
-            ok, log, build_seconds = _build(tree)
+            ok, log, build_seconds = _build(tree, optimised)
             if not ok:
                 return dict(mutant=mutant, verdict="build failed", detail=log.strip()[-200:],
                             killed_by="", build_seconds=build_seconds, seconds=0.0)
@@ -328,6 +350,8 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run these mutants only")
     parser.add_argument("--check", action="store_true",
                         help="check that every mutant's patch applies, and exit")
+    parser.add_argument("--optimised", action="store_true",
+                        help="compile the scratch tree with the project's -O3, not -O0")
     parser.add_argument("--all-tests", action="store_true",
                         help="run the whole suite for every mutant instead of its tests")
     args = parser.parse_args(argv)
@@ -353,7 +377,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="fastopt-mutate-") as scratch:
         tree, backup = Path(scratch) / "tree", Path(scratch) / "built"
         _copy_tree(tree)
-        ok, log, _ = _build(tree)
+        if not args.optimised:
+            _unoptimise(tree)
+        ok, log, _ = _build(tree, args.optimised)
         if not ok:
             print(f"the unmutated tree does not build:\n{log}", file=sys.stderr)
             return 2
@@ -362,12 +388,19 @@ def main(argv=None):
             print(f"Python in {tree} imports {imported}, not the tree's fastopt",
                   file=sys.stderr)
             return 2
+        tests = ("tests",) if args.all_tests else sorted({t for m in mutants for t in m.tests})
+        code, summary, failed, _ = _pytest(tree, tests)
+        print(f"unmutated tree: {summary}", flush=True)
+        if code != 0:
+            print(f"the unmutated tree fails the mutants' tests ({failed}): fix that first",
+                  file=sys.stderr)
+            return 2
         for path in _artefacts(tree):
             (backup / path.relative_to(tree)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, backup / path.relative_to(tree))
         rows = []
         for mutant in mutants:
-            row = run_mutant(tree, backup, mutant, args.all_tests)
+            row = run_mutant(tree, backup, mutant, args.all_tests, args.optimised)
             print(f"{mutant.name}: {row['verdict']} {row['detail']}", flush=True)
             rows.append(row)
     print_table(rows)
