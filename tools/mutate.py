@@ -10,15 +10,11 @@ tree is never modified (an interrupted run leaves nothing behind but the
 scratch folder, which is deleted); the script refuses to run when it has
 uncommitted changes, so the table always describes a commit.
 
-Extensions are compiled with ``-O0 -g0`` in the scratch tree (``--optimised``
-keeps the project's ``-O3 -g``): on a loaded machine the big modules take
-seconds to compile instead of minutes. Unoptimised code rounds some sums
-differently (the ``omp simd`` reductions of the kernels are not vectorised),
-and a few scikit-learn equivalence tests whose stopping epoch hangs on the last
-bits notice. So before the first mutant the script runs the selected mutants'
-tests on the unmutated scratch tree, prints the ones that fail there, and
-deselects them for every mutant: a mutant counts as killed only by tests that
-pass without it.
+Before the first mutant the unmutated scratch tree must pass the tests of
+every selected mutant, so that a failure means the mutant was caught.
+Extensions are built with the project's own flags (-O3): at -O0 the
+``omp simd`` reductions round differently, and the scikit-learn equivalence
+tests fail (and one test crashed) on the unmutated tree.
 
 A mutant is *killed* when pytest fails (or crashes) on it and *survived* when
 its tests pass. Before anything is built the script checks that the search text
@@ -34,7 +30,6 @@ Usage::
     python tools/mutate.py --check         # only check that every patch applies
     python tools/mutate.py --only NAME...  # a subset, in the order given
     python tools/mutate.py --all-tests     # the whole suite for every mutant (slow)
-    python tools/mutate.py --optimised     # compile with the project's -O3 -g (slow)
 
 The tests listed per mutant are files or test ids of the suite that CI runs,
 so a mutant killed here fails CI too. The result is printed as a Markdown kill
@@ -213,12 +208,16 @@ def _git(*args):
 
 
 def _artefacts(root):
-    """Built files of the tree: generated C sources and extension modules, in place
-    and in build/lib* (setuptools builds there, copies in place, and decides what
-    is out of date from the modules in build/lib*)."""
+    """Built and generated files of the tree: extension modules and Cython's C
+    sources, in place and in build/lib* (setuptools builds there, copies in place,
+    and decides what is out of date from the modules in build/lib*), and the
+    headers and .pxi files (setup.py generates some, untracked, from the rule
+    table; copied with their times, they do not make every module look stale)."""
     in_place = [p for p in (root / "fastopt").rglob("*")
-                if p.suffix == ".so" or (p.suffix == ".c" and p.with_suffix(".pyx").exists())]
-    return sorted(in_place + list(root.glob("build/lib*/fastopt/**/*.so")))
+                if p.suffix in (".so", ".pxi")
+                or (p.suffix == ".c" and p.with_suffix(".pyx").exists())]
+    return sorted(in_place + list((root / "csrc").glob("*.h"))
+                  + list(root.glob("build/lib*/fastopt/**/*.so")))
 
 
 def _copy_tree(dest):
@@ -231,16 +230,6 @@ def _copy_tree(dest):
     for path in _artefacts(ROOT):
         (dest / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, dest / path.relative_to(ROOT))
-
-
-def _unoptimise(tree):
-    """Make the scratch tree's setup.py compile with -O0 -g0 instead of -O3."""
-    setup = tree / "setup.py"
-    text = setup.read_text()
-    if text.count('"-O3"') != 1:
-        raise RuntimeError('setup.py no longer passes "-O3" once: update _unoptimise '
-                           "or run with --optimised")
-    setup.write_text(text.replace('"-O3"', '"-O0", "-g0"'))
 
 
 def _build(tree):
@@ -283,11 +272,10 @@ def _spare_unaffected_modules(tree, header):
                     os.utime(so)
 
 
-def _pytest(tree, tests, deselect=(), stop_at_first=True):
-    """Run ``tests`` in ``tree`` but ``deselect``; return pytest's exit code, its
-    summary line, the failing test ids and the seconds taken."""
-    cmd = [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", *tests,
-           *(["-x"] if stop_at_first else []), *(f"--deselect={t}" for t in deselect)]
+def _pytest(tree, tests):
+    """Run ``tests`` in ``tree`` up to the first failure; return pytest's exit code,
+    its summary line, the failing test ids and the seconds taken."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rfE", "-p", "no:cacheprovider", *tests]
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
@@ -303,7 +291,7 @@ def _verdict(returncode):
     return f"error (pytest exit {returncode})"
 
 
-def run_mutant(tree, backup, mutant, all_tests, deselect):
+def run_mutant(tree, backup, mutant, all_tests):
     """Apply ``mutant`` in ``tree``, rebuild, test, revert. Returns a result row."""
     source = tree / mutant.path
     original = source.read_bytes()
@@ -320,7 +308,7 @@ def run_mutant(tree, backup, mutant, all_tests, deselect):
                 return dict(mutant=mutant, verdict="build failed", detail=log.strip()[-200:],
                             killed_by="", build_seconds=build_seconds, seconds=0.0)
         code, summary, failed, seconds = _pytest(
-            tree, ("tests",) if all_tests else mutant.tests, deselect)
+            tree, ("tests",) if all_tests else mutant.tests)
         return dict(mutant=mutant, verdict=_verdict(code), detail=summary,
                     killed_by=failed[0] if failed else "",
                     build_seconds=build_seconds, seconds=seconds)
@@ -352,8 +340,6 @@ def main(argv=None):
                         help="run these mutants only, in this order")
     parser.add_argument("--check", action="store_true",
                         help="check that every mutant's patch applies, and exit")
-    parser.add_argument("--optimised", action="store_true",
-                        help="compile the scratch tree with the project's -O3 -g, not -O0 -g0")
     parser.add_argument("--all-tests", action="store_true",
                         help="run the whole suite for every mutant instead of its tests")
     args = parser.parse_args(argv)
@@ -380,8 +366,6 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="fastopt-mutate-") as scratch:
         tree, backup = Path(scratch) / "tree", Path(scratch) / "built"
         _copy_tree(tree)
-        if not args.optimised:
-            _unoptimise(tree)
         ok, log, _ = _build(tree)
         if not ok:
             print(f"the unmutated tree does not build:\n{log}", file=sys.stderr)
@@ -392,19 +376,18 @@ def main(argv=None):
                   file=sys.stderr)
             return 2
         tests = ("tests",) if args.all_tests else sorted({t for m in mutants for t in m.tests})
-        code, summary, deselect, _ = _pytest(tree, tests, stop_at_first=False)
+        code, summary, failed, _ = _pytest(tree, tests)
         print(f"unmutated tree: {summary}", flush=True)
-        if code not in (0, 1) or (code == 1 and not deselect):
-            print(f"pytest could not run the mutants' tests (exit {code})", file=sys.stderr)
+        if code != 0:
+            print(f"the unmutated tree fails the mutants' tests (pytest exit {code}: "
+                  f"{' '.join(failed)}): fix that first", file=sys.stderr)
             return 2
-        for test in deselect:
-            print(f"  fails without a mutant, deselected: {test}", flush=True)
         for path in _artefacts(tree):
             (backup / path.relative_to(tree)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, backup / path.relative_to(tree))
         rows = []
         for mutant in mutants:
-            row = run_mutant(tree, backup, mutant, args.all_tests, deselect)
+            row = run_mutant(tree, backup, mutant, args.all_tests)
             print(f"{mutant.name}: {row['verdict']} {row['killed_by']} {row['detail']} "
                   f"(build {row['build_seconds']:.0f} s, tests {row['seconds']:.0f} s)",
                   flush=True)
