@@ -84,8 +84,11 @@ MUTANTS = [
            "early stopping returns the last weights, not the best"),
     Mutant("getstate-edits-live-instance", "fastopt/neural_network/_base.py",
            "state = dict(super().__getstate__())", "state = super().__getstate__()",
-           ("tests/test_workflows.py::test_pickling_leaves_the_pickled_estimator_trainable",),
-           "pickling an MLP deletes its parameters (a bug fixed earlier)"),
+           ("tests/test_workflows.py::test_pickling_leaves_the_pickled_estimator_trainable",
+            "tests/test_workflows.py::"
+            "test_serialising_leaves_every_attribute_of_the_estimator_in_place"),
+           "pickling an MLP deletes its flat parameter buffer from the live estimator "
+           "(a bug fixed earlier)"),
 
     # ---- Cython (rebuilds one module)
     Mutant("minibatch-sample-weight-ignored", "fastopt/linear_model/_sgd_fast.pyx",
