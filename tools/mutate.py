@@ -6,23 +6,34 @@ committed tree (with its built extensions) to a scratch folder once, applies
 the patch there, rebuilds the extensions the patch affects in place, runs the
 mutant's tests with pytest, and reverts the source and the built files to the
 unmutated ones (in a ``finally`` block) before the next mutant. The working
-tree is never modified; the script refuses to run when it has uncommitted
-changes, so the table always describes a commit.
+tree is never modified (an interrupted run leaves nothing behind but the
+scratch folder, which is deleted); the script refuses to run when it has
+uncommitted changes, so the table always describes a commit.
 
-A mutant is *killed* when pytest fails (or crashes) on it, *survived* when its
-tests pass, and *stale* when its search text is not found exactly once -- the
-code moved: update the patch. Keep the list current, and add a mutant whenever
-a real bug is fixed.
+Before the first mutant the unmutated scratch tree must pass the tests of
+every selected mutant, so that a failure means the mutant was caught.
+Extensions are built with the project's own flags (-O3): at -O0 the
+``omp simd`` reductions round differently, and the scikit-learn equivalence
+tests fail (and one test crashed) on the unmutated tree.
+
+A mutant is *killed* when pytest fails (or crashes) on it and *survived* when
+its tests pass. Before anything is built the script checks that the search text
+of every selected mutant occurs exactly once in today's sources, and stops with
+an error naming the stale ones otherwise -- the code moved: update the patch so
+that it plants the same bug in the moved code. Keep the list current, and add a
+mutant whenever a real bug is fixed.
 
 Usage::
 
     python tools/mutate.py                 # every mutant, each with its tests
     python tools/mutate.py --list          # the mutants and their tests
-    python tools/mutate.py --only NAME...  # a subset
+    python tools/mutate.py --check         # only check that every patch applies
+    python tools/mutate.py --only NAME...  # a subset, in the order given
     python tools/mutate.py --all-tests     # the whole suite for every mutant (slow)
 
 The tests listed per mutant are files or test ids of the suite that CI runs,
-so a mutant killed here fails CI too.
+so a mutant killed here fails CI too. The result is printed as a Markdown kill
+table naming the first test that failed on each mutant.
 """
 
 import argparse
@@ -63,8 +74,8 @@ MUTANTS = [
            (SOLVERS_TEST + "test_string_solver_equals_its_documented_optimizer_object",),
            "solver='nesterov' runs classical momentum"),
     Mutant("adam-string-optimal-rate", "fastopt/linear_model/_sgd_training.py",
-           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw"}',
-           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adamw"}',
+           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adam", "adamw",',
+           '_ADAPTIVE_SOLVERS = {"adagrad", "rmsprop", "adamw",',
            (SOLVERS_TEST + "test_string_solver_equals_its_documented_optimizer_object",),
            "solver='adam' with learning_rate='optimal' uses sklearn's 1/(alpha t) rate"),
     Mutant("early-stopping-keeps-last-weights", "fastopt/neural_network/_base.py",
@@ -73,8 +84,11 @@ MUTANTS = [
            "early stopping returns the last weights, not the best"),
     Mutant("getstate-edits-live-instance", "fastopt/neural_network/_base.py",
            "state = dict(super().__getstate__())", "state = super().__getstate__()",
-           ("tests/test_workflows.py::test_pickling_leaves_the_pickled_estimator_trainable",),
-           "pickling an MLP deletes its parameters (a bug fixed earlier)"),
+           ("tests/test_workflows.py::test_pickling_leaves_the_pickled_estimator_trainable",
+            "tests/test_workflows.py::"
+            "test_serialising_leaves_every_attribute_of_the_estimator_in_place"),
+           "pickling an MLP deletes its flat parameter buffer from the live estimator "
+           "(a bug fixed earlier)"),
 
     # ---- Cython (rebuilds one module)
     Mutant("minibatch-sample-weight-ignored", "fastopt/linear_model/_sgd_fast.pyx",
@@ -116,14 +130,29 @@ MUTANTS = [
            ("tests/test_mlp_gradient.py",),
            "wrong tanh derivative in backpropagation"),
     Mutant("dropout-without-inverted-scale", "fastopt/neural_network/_mlp_fast.pyx",
-           "mask[i] = keep_scale if fo_rng_uniform(rng) >= drop else 0",
-           "mask[i] = 1 if fo_rng_uniform(rng) >= drop else 0",
+           "mask[i] = keep_scale if fo_rng_uniform(rng) >= net.dropout else 0",
+           "mask[i] = 1 if fo_rng_uniform(rng) >= net.dropout else 0",
            ("tests/test_mlp_dropout_gradient.py",),
            "dropout keeps units without the 1/(1-p) scale"),
     Mutant("mlp-sample-weight-ignored", "fastopt/neural_network/_mlp_fast.pyx",
            "            wb[i] = sw[rows[i]]\n", "            wb[i] = 1\n",
            ("tests/test_mlp_gradient.py",),
            "MLP minibatches ignore sample_weight"),
+    Mutant("lbfgs-gradient-keeps-last-chunk", "fastopt/neural_network/_mlp_fast.pyx",
+           "_run_grads(net, inp, order + start, m, grads, scale, start > 0, n_threads)",
+           "_run_grads(net, inp, order + start, m, grads, scale, False, n_threads)",
+           ("tests/test_mlp_gradient.py",),
+           "the full-batch (L-BFGS) gradient keeps only the last row chunk"),
+    Mutant("row-block-targets-not-offset", "fastopt/neural_network/_mlp_fast.pyx",
+           "_output_loss_delta(net.out, Z, <const floating*> net.y + i0 * k, sw, nr, k,",
+           "_output_loss_delta(net.out, Z, <const floating*> net.y, sw, nr, k,",
+           ("tests/test_mlp_reference.py",),
+           "every row block of a minibatch reads the first block's targets"),
+    Mutant("row-block-weights-not-offset", "fastopt/neural_network/_mlp_fast.pyx",
+           "        sw = <const floating*> net.sw + i0\n",
+           "        sw = <const floating*> net.sw\n",
+           ("tests/test_mlp_reference.py::test_sample_weight_matches_sklearn",),
+           "every row block of a minibatch reads the first block's sample weights"),
     Mutant("clip-by-squared-norm", "fastopt/optim/_rules.pyx",
            "c.gscale = cfg.clip_norm / (sqrt(grad_sumsq) + 1e-6)",
            "c.gscale = cfg.clip_norm / (grad_sumsq + 1e-6)",
@@ -151,18 +180,47 @@ MUTANTS = [
 ]
 
 
+class StaleMutant(ValueError):
+    """A mutant whose search text does not occur exactly once in its file."""
+
+
+def _mutated(text, mutant):
+    """``text`` with ``mutant``'s patch applied; raises StaleMutant unless the
+    search text occurs exactly once."""
+    count = text.count(mutant.search)
+    if count != 1:
+        raise StaleMutant(f"{mutant.name}: the search text occurs {count} times in "
+                          f"{mutant.path} (expected once); update the patch")
+    return text.replace(mutant.search, mutant.replace)
+
+
+def stale_mutants(root, mutants):
+    """Messages for the mutants whose patch does not apply to the sources in ``root``."""
+    messages = []
+    for mutant in mutants:
+        try:
+            _mutated((root / mutant.path).read_text(), mutant)
+        except StaleMutant as error:
+            messages.append(str(error))
+    return messages
+
+
 def _git(*args):
     return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True,
                           text=True).stdout
 
 
 def _artefacts(root):
-    """Built files of the tree: generated C sources and extension modules, in place
-    and in build/lib* (setuptools builds there, copies in place, and decides what
-    is out of date from the modules in build/lib*)."""
+    """Built and generated files of the tree: extension modules and Cython's C
+    sources, in place and in build/lib* (setuptools builds there, copies in place,
+    and decides what is out of date from the modules in build/lib*), and the
+    headers and .pxi files (setup.py generates some, untracked, from the rule
+    table; copied with their times, they do not make every module look stale)."""
     in_place = [p for p in (root / "fastopt").rglob("*")
-                if p.suffix == ".so" or (p.suffix == ".c" and p.with_suffix(".pyx").exists())]
-    return sorted(in_place + list(root.glob("build/lib*/fastopt/**/*.so")))
+                if p.suffix in (".so", ".pxi")
+                or (p.suffix == ".c" and p.with_suffix(".pyx").exists())]
+    return sorted(in_place + list((root / "csrc").glob("*.h"))
+                  + list(root.glob("build/lib*/fastopt/**/*.so")))
 
 
 def _copy_tree(dest):
@@ -178,9 +236,18 @@ def _copy_tree(dest):
 
 
 def _build(tree):
+    start = time.perf_counter()
     result = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace", "-q"],
                             cwd=tree, capture_output=True, text=True)
-    return result.returncode == 0, result.stdout + result.stderr
+    return result.returncode == 0, result.stdout + result.stderr, time.perf_counter() - start
+
+
+def _imported_package(tree):
+    """Folder of the fastopt package that Python started in ``tree`` imports (it must be
+    the tree's own, not an installed one, or every mutant would survive)."""
+    result = subprocess.run([sys.executable, "-c", "import fastopt; print(fastopt.__file__)"],
+                            cwd=tree, capture_output=True, text=True, check=True)
+    return Path(result.stdout.strip()).resolve().parent
 
 
 def _headers_included(text, csrc):
@@ -209,11 +276,14 @@ def _spare_unaffected_modules(tree, header):
 
 
 def _pytest(tree, tests):
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    """Run ``tests`` in ``tree`` up to the first failure; return pytest's exit code,
+    its summary line, the failing test ids and the seconds taken."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rfE", "-p", "no:cacheprovider", *tests]
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    return result.returncode, lines[-1] if lines else "", time.perf_counter() - start
+    failed = [line.split()[1] for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return result.returncode, lines[-1] if lines else "", failed, time.perf_counter() - start
 
 
 def _verdict(returncode):
@@ -229,22 +299,22 @@ def run_mutant(tree, backup, mutant, all_tests):
     source = tree / mutant.path
     original = source.read_bytes()
     stat = source.stat()
-    text = original.decode()
-    count = text.count(mutant.search)
-    if count != 1:
-        return dict(mutant=mutant, verdict=f"stale (search text found {count} times)",
-                    detail="", seconds=0.0)
+    mutated = _mutated(original.decode(), mutant)
     try:
-        source.write_text(text.replace(mutant.search, mutant.replace))
+        source.write_text(mutated)
+        build_seconds = 0.0
         if source.suffix in COMPILED_SUFFIXES:
             if source.suffix == ".h":
                 _spare_unaffected_modules(tree, source.name)
-            ok, log = _build(tree)
+            ok, log, build_seconds = _build(tree)
             if not ok:
                 return dict(mutant=mutant, verdict="build failed", detail=log.strip()[-200:],
-                            seconds=0.0)
-        code, summary, seconds = _pytest(tree, ("tests",) if all_tests else mutant.tests)
-        return dict(mutant=mutant, verdict=_verdict(code), detail=summary, seconds=seconds)
+                            killed_by="", build_seconds=build_seconds, seconds=0.0)
+        code, summary, failed, seconds = _pytest(
+            tree, ("tests",) if all_tests else mutant.tests)
+        return dict(mutant=mutant, verdict=_verdict(code), detail=summary,
+                    killed_by=failed[0] if failed else "",
+                    build_seconds=build_seconds, seconds=seconds)
     finally:
         source.write_bytes(original)
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
@@ -254,12 +324,14 @@ def run_mutant(tree, backup, mutant, all_tests):
 
 
 def print_table(rows):
-    width = max(len(row["mutant"].name) for row in rows)
-    print(f"\n{'mutant':<{width}}  {'verdict':<10}  {'tests s':>7}  pytest summary")
-    print("-" * (width + 60))
+    """The kill table, as Markdown."""
+    print("\n| mutant | file | bug planted | verdict | killed by | build s | tests s |")
+    print("|---|---|---|---|---|---:|---:|")
     for row in rows:
-        print(f"{row['mutant'].name:<{width}}  {row['verdict']:<10}  {row['seconds']:>7.1f}  "
-              f"{row['detail']}")
+        m = row["mutant"]
+        print(f"| {m.name} | `{m.path}` | {m.bug} | {row['verdict']} | "
+              f"{'`' + row['killed_by'] + '`' if row['killed_by'] else row['detail']} | "
+              f"{row['build_seconds']:.0f} | {row['seconds']:.0f} |")
     killed = sum(row["verdict"].startswith("killed") for row in rows)
     print(f"\n{killed} of {len(rows)} mutants killed")
 
@@ -267,7 +339,10 @@ def print_table(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="run these mutants only")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="run these mutants only, in this order")
+    parser.add_argument("--check", action="store_true",
+                        help="check that every mutant's patch applies, and exit")
     parser.add_argument("--all-tests", action="store_true",
                         help="run the whole suite for every mutant instead of its tests")
     args = parser.parse_args(argv)
@@ -276,10 +351,16 @@ def main(argv=None):
         unknown = set(args.only) - {m.name for m in MUTANTS}
         if unknown:
             parser.error(f"unknown mutants: {', '.join(sorted(unknown))} (see --list)")
-        mutants = [m for m in MUTANTS if m.name in args.only]
+        by_name = {m.name: m for m in MUTANTS}
+        mutants = [by_name[name] for name in dict.fromkeys(args.only)]
     if args.list:
         for m in mutants:
             print(f"{m.name:<36} {m.path}: {m.bug}\n{'':<36} tests: {' '.join(m.tests)}")
+    stale = stale_mutants(ROOT, mutants)
+    if stale:
+        print("stale mutants (their code moved):\n  " + "\n  ".join(stale), file=sys.stderr)
+        return 2
+    if args.list or args.check:
         return 0
     if _git("status", "--porcelain", "--untracked-files=no").strip():
         print("refusing to run: the working tree has uncommitted changes (commit or stash "
@@ -288,9 +369,21 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="fastopt-mutate-") as scratch:
         tree, backup = Path(scratch) / "tree", Path(scratch) / "built"
         _copy_tree(tree)
-        ok, log = _build(tree)
+        ok, log, _ = _build(tree)
         if not ok:
             print(f"the unmutated tree does not build:\n{log}", file=sys.stderr)
+            return 2
+        imported = _imported_package(tree)
+        if imported != (tree / "fastopt").resolve():
+            print(f"Python in {tree} imports {imported}, not the tree's fastopt",
+                  file=sys.stderr)
+            return 2
+        tests = ("tests",) if args.all_tests else sorted({t for m in mutants for t in m.tests})
+        code, summary, failed, _ = _pytest(tree, tests)
+        print(f"unmutated tree: {summary}", flush=True)
+        if code != 0:
+            print(f"the unmutated tree fails the mutants' tests (pytest exit {code}: "
+                  f"{' '.join(failed)}): fix that first", file=sys.stderr)
             return 2
         for path in _artefacts(tree):
             (backup / path.relative_to(tree)).parent.mkdir(parents=True, exist_ok=True)
@@ -298,7 +391,9 @@ def main(argv=None):
         rows = []
         for mutant in mutants:
             row = run_mutant(tree, backup, mutant, args.all_tests)
-            print(f"{mutant.name}: {row['verdict']} {row['detail']}", flush=True)
+            print(f"{mutant.name}: {row['verdict']} {row['killed_by']} {row['detail']} "
+                  f"(build {row['build_seconds']:.0f} s, tests {row['seconds']:.0f} s)",
+                  flush=True)
             rows.append(row)
     print_table(rows)
     return 0 if all(row["verdict"].startswith("killed") for row in rows) else 1
