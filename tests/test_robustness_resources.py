@@ -59,7 +59,7 @@ CYCLES = 500
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
 @pytest.mark.parametrize("name", LEAK_CASES)
-def test_500_fit_predict_cycles_keep_rss_flat(name, capsys):
+def test_500_fit_predict_cycles_keep_rss_flat(name):
     make, y = LEAK_CASES[name]
     X = sp.csr_matrix(SMALL) if name.endswith("csr") else SMALL
 
@@ -77,8 +77,6 @@ def test_500_fit_predict_cycles_keep_rss_flat(name, capsys):
         for _ in range(CYCLES):
             cycle()
         growth = _rss_bytes() - start
-    with capsys.disabled():
-        print(f"\n[leak] {name}: {CYCLES} cycles, RSS growth {growth / 2**20:+.2f} MiB")
     assert growth < 4 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB over {CYCLES} cycles"
 
 
@@ -108,7 +106,7 @@ COPY_CASES = {
 
 
 @pytest.mark.parametrize("name", COPY_CASES)
-def test_float32_input_is_neither_copied_nor_upcast(name, big_float32, capsys):
+def test_float32_input_is_neither_copied_nor_upcast(name, big_float32):
     X, y = big_float32
     if "Classifier" in name:
         y = y.astype(int) + (X[:, 2] > 1)  # three classes
@@ -121,12 +119,10 @@ def test_float32_input_is_neither_copied_nor_upcast(name, big_float32, capsys):
         tracemalloc.stop()
     coefs = est.coefs_ if hasattr(est, "coefs_") else [est.coef_]
     assert all(c.dtype == np.float32 for c in coefs), "float32 input was trained in float64"
-    with capsys.disabled():
-        print(f"\n[copy] {name}: peak traced {peak / 2**20:.1f} MiB for X of "
-              f"{X.nbytes / 2**20:.1f} MiB ({peak / BIG_N:.0f} bytes per sample)")
     # Per-sample vectors (targets, weights, the shuffle index, a validation mask)
     # are allowed; anything of the size of X is not.
-    assert peak < X.nbytes / 3, f"peak {peak / 2**20:.1f} MiB: X was copied"
+    assert peak < X.nbytes / 3, (f"peak traced {peak / 2**20:.1f} MiB for X of "
+                                 f"{X.nbytes / 2**20:.1f} MiB: X was copied")
 
 
 _INTERRUPT_CHILD = textwrap.dedent("""
@@ -186,15 +182,13 @@ def _interrupt_child(code, args, timeout):
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("kind,n", [("sgd", 200_000), ("sgd-minibatch", 200_000),
                                     ("mlp", 100_000)])
-def test_sigint_interrupts_a_long_fit_and_keeps_the_previous_model(kind, n, capsys):
+def test_sigint_interrupts_a_long_fit_and_keeps_the_previous_model(kind, n):
     returncode, out, err, sent = _interrupt_child(_INTERRUPT_CHILD, [kind, str(n)], 30)
     assert returncode == 3, f"exit {returncode}; stderr: {err[-2000:]}"
     report = json.loads(out.strip().splitlines()[-1])
     assert report["model_intact"], "the interrupted fit modified the fitted model"
     latency = report["caught"] - sent
-    with capsys.disabled():
-        print(f"\n[sigint] {kind} n={n}: KeyboardInterrupt {latency * 1000:.0f} ms after SIGINT")
-    assert latency < 20.0
+    assert latency < 20.0, f"KeyboardInterrupt {latency:.1f} s after SIGINT ({kind}, n={n})"
 
 
 _MID_EPOCH_CHILD = textwrap.dedent("""
