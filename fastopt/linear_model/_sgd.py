@@ -18,7 +18,6 @@ stopping rule between epochs).
 """
 
 import copy
-import functools
 from numbers import Integral
 
 import numpy as np
@@ -27,7 +26,6 @@ from sklearn.base import is_classifier
 from sklearn.callback import CallbackSupportMixin
 from sklearn.linear_model import SGDClassifier as _SkSGDClassifier
 from sklearn.linear_model import SGDRegressor as _SkSGDRegressor
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
@@ -43,12 +41,12 @@ from fastopt._callbacks import EpochTasks, restore_after_failure
 from fastopt._validation_data import check_validation_pairing
 from fastopt._solver_param import OptimizerObject
 from fastopt.linear_model._sgd_training import (
-    MAX_INT,
     STRING_SOLVERS,
     _loss_param,
     fit_minibatch,
     fit_plain,
     MulticlassScore,
+    engine_seed,
     n_threads,
     uses_default_rate,
     uses_plain_engine,
@@ -257,19 +255,6 @@ class _KeepModelOnError(CallbackSupportMixin):
         return EpochWatch(tasks, validation, self._fitted_attributes)
 
 
-@functools.lru_cache(maxsize=256)
-def _int_seed(random_state):
-    return np.random.RandomState(random_state).randint(MAX_INT)
-
-
-def _engine_seed(random_state):
-    """``check_random_state(random_state).randint(MAX_INT)``, scikit-learn's seed of the
-    plain engine; for an int ``random_state`` computed once, not at every partial_fit."""
-    if isinstance(random_state, Integral):
-        return _int_seed(int(random_state))
-    return check_random_state(random_state).randint(MAX_INT)
-
-
 def _linear_scores(est, X):
     """``X @ coef_.T + intercept_`` with lean input checks, shape (n,) for one output."""
     check_fitted(est, "coef_")
@@ -422,7 +407,7 @@ class SGDRegressor(_KeepModelOnError, _SkSGDRegressor):
             self.t_ += self.n_iter_ * X.shape[0]
             watch.finish(self, continued=self._fit_call["partial"])
             return
-        seed = _engine_seed(self.random_state)
+        seed = engine_seed(self.random_state)
         coef = self._standard_coef if self.average else self.coef_
         intercept = self._standard_intercept if self.average else self.intercept_
         coefs = coef.reshape(1, -1)
@@ -594,7 +579,7 @@ class SGDClassifier(_KeepModelOnError, _SkSGDClassifier):
         Y = targets(y)
         validation_mask, validation = self._validation_set(
             X, y, sample_weight, Y[0] if binary else y, targets)
-        seed = _engine_seed(self.random_state)
+        seed = engine_seed(self.random_state)
         score_cbs = [
             validation.stopping_score(k)
             if self.early_stopping else None

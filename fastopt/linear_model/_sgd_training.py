@@ -8,6 +8,8 @@ division) with one compiled epoch per iteration: nothing per sample happens
 in Python.
 """
 
+import functools
+from numbers import Integral
 import time
 
 import numpy as np
@@ -22,6 +24,19 @@ from fastopt.optim import (ASGD, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Li
                            RAdam, ReduceOnPlateau, RMSprop, Rprop)
 
 MAX_INT = np.iinfo(np.int32).max
+
+
+@functools.lru_cache(maxsize=256)
+def _int_seed(random_state):
+    return np.random.RandomState(random_state).randint(MAX_INT)
+
+
+def engine_seed(random_state):
+    """``check_random_state(random_state).randint(MAX_INT)``, scikit-learn's seed of an
+    engine's generator; for an int ``random_state`` computed once, not at every call."""
+    if isinstance(random_state, Integral):
+        return _int_seed(int(random_state))
+    return check_random_state(random_state).randint(MAX_INT)
 SPARSE_INTERCEPT_DECAY = 0.01
 
 STRING_SOLVERS = {
@@ -345,7 +360,7 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
         "optimal_init": _optimal_init(est, loss) if lr_kind else 0.0,
     }
     train_idx = np.flatnonzero(~validation_mask)
-    seed = check_random_state(est.random_state).randint(MAX_INT)
+    seed = engine_seed(est.random_state)
     engine = _sgd_fast.MinibatchSGD(
         config, X, Y, sample_weight, train_idx, params, state, weight_pos, weight_neg,
         seed, bool(est.shuffle), max_threads())
