@@ -65,7 +65,8 @@ class Mutant:
 MUTANTS = [
     # ---- Python (no rebuild)
     Mutant("mlp-shuffles-once", "fastopt/neural_network/_base.py",
-           "batch_size, self.shuffle)", "batch_size, self.shuffle and n_iter == 0)",
+           "batch_size, self.shuffle, gradient_norms=norms)",
+           "batch_size, self.shuffle and n_iter == 0, gradient_norms=norms)",
            ("tests/test_epoch_shuffling.py",),
            "MLP shuffles before the first epoch only"),
     Mutant("nesterov-string-without-nesterov", "fastopt/linear_model/_sgd_training.py",
@@ -139,8 +140,8 @@ MUTANTS = [
            ("tests/test_mlp_gradient.py",),
            "MLP minibatches ignore sample_weight"),
     Mutant("lbfgs-gradient-keeps-last-chunk", "fastopt/neural_network/_mlp_fast.pyx",
-           "_run_grads(net, inp, order + start, m, grads, scale, start > 0, n_threads)",
-           "_run_grads(net, inp, order + start, m, grads, scale, False, n_threads)",
+           "_run_grads(net, inp, order + start, m, grads, scale, start > 0, NULL, n_threads)",
+           "_run_grads(net, inp, order + start, m, grads, scale, False, NULL, n_threads)",
            ("tests/test_mlp_gradient.py",),
            "the full-batch (L-BFGS) gradient keeps only the last row chunk"),
     Mutant("row-block-targets-not-offset", "fastopt/neural_network/_mlp_fast.pyx",
