@@ -96,7 +96,37 @@ def pool_stats():
     return {"jobs": fo_pool_stat(0), "parallel": fo_pool_stat(1), "stalls": fo_pool_stat(2)}
 
 
-_blas_controller = None
+_blas_libraries = None
+
+
+class _OneBlasThread:
+    """Sets every loaded BLAS to one thread on entry and back on exit.
+
+    threadpoolctl's ``limit`` re-reads and reports every library's state on
+    each entry (hundreds of microseconds on a slow machine, a visible share of
+    a 32-row ``partial_fit``); this only calls the libraries' own get/set.
+    """
+
+    __slots__ = ("_changed",)
+
+    def __enter__(self):
+        global _blas_libraries
+        if _blas_libraries is None:
+            from threadpoolctl import ThreadpoolController
+            _blas_libraries = [lib for lib in ThreadpoolController().lib_controllers
+                               if lib.user_api == "blas"]
+        self._changed = []
+        for lib in _blas_libraries:
+            n = lib.get_num_threads()
+            if n != 1:
+                lib.set_num_threads(1)
+                self._changed.append((lib, n))
+        return self
+
+    def __exit__(self, *exc_info):
+        for lib, n in self._changed:
+            lib.set_num_threads(n)
+        return False
 
 
 def one_blas_thread():
@@ -104,11 +134,7 @@ def one_blas_thread():
 
     The compiled loops call BLAS from the pool's threads on fixed blocks:
     BLAS threads inside them would oversubscribe the cores and make results
-    depend on the BLAS thread count. The controller is built once (its scan
-    of the loaded libraries costs milliseconds; entering the limit ~15 us).
+    depend on the BLAS thread count. The loaded libraries are found once (the
+    scan costs milliseconds); entering and leaving costs a few calls into each.
     """
-    global _blas_controller
-    if _blas_controller is None:
-        from threadpoolctl import ThreadpoolController
-        _blas_controller = ThreadpoolController()
-    return _blas_controller.limit(limits=1, user_api="blas")
+    return _OneBlasThread()

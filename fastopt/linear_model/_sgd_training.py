@@ -8,14 +8,12 @@ division) with one compiled epoch per iteration: nothing per sample happens
 in Python.
 """
 
-import functools
-from numbers import Integral
 import time
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import check_random_state
 
+from fastopt import _seeds as seeds
 from fastopt._openmp import max_threads
 from fastopt._progress import epoch_progress
 from fastopt._solver_param import warn_ignored_with_optimizer
@@ -26,17 +24,12 @@ from fastopt.optim import (ASGD, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Li
 MAX_INT = np.iinfo(np.int32).max
 
 
-@functools.lru_cache(maxsize=256)
-def _int_seed(random_state):
-    return np.random.RandomState(random_state).randint(MAX_INT)
-
-
 def engine_seed(random_state):
-    """``check_random_state(random_state).randint(MAX_INT)``, scikit-learn's seed of an
-    engine's generator; for an int ``random_state`` computed once, not at every call."""
-    if isinstance(random_state, Integral):
-        return _int_seed(int(random_state))
-    return check_random_state(random_state).randint(MAX_INT)
+    """Seed of an engine's generator: ``check_random_state(random_state).randint(MAX_INT)``
+    as scikit-learn's SGD draws it (cached for an int, see :mod:`fastopt._seeds`)."""
+    return seeds.engine_seed(random_state, MAX_INT)
+
+
 SPARSE_INTERCEPT_DECAY = 0.01
 
 STRING_SOLVERS = {

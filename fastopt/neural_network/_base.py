@@ -10,6 +10,7 @@ provide ``_validate_input``, ``_out_activation``, ``_decode`` and
 ``_score_function``.
 """
 
+import math
 import threading
 import warnings
 import weakref
@@ -30,6 +31,7 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 from fastopt._callbacks import EpochTasks, LbfgsTasks, restore_after_failure
 from fastopt._predict_input import check_predict_input, plain_rows, validate_params_when_changed
 from fastopt._progress import epoch_progress
+from fastopt._seeds import engine_seed
 from fastopt._solver_param import OptimizerObject
 from fastopt._validation_data import check_validation_pairing
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
@@ -42,6 +44,7 @@ __all__ = ["BaseMLP"]
 
 _LBFGS_CHUNK = 4096
 _PREDICT_CHUNK = 2048
+_INT64_MAX = np.iinfo(np.int64).max
 _SMALL_BATCH = 64
 # estimator -> (network key, lock, MLPCore with _SMALL_BATCH rows of workspace)
 _SMALL_CORES = weakref.WeakKeyDictionary()
@@ -63,7 +66,7 @@ def _views(params, layer_units):
     coef_shapes, icpt_shapes = _layer_shapes(layer_units)
     coefs, intercepts, start = [], [], 0
     for shape in coef_shapes + icpt_shapes:
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         view = params[start:start + size].reshape(shape)
         (coefs if len(shape) == 2 else intercepts).append(view)
         start += size
@@ -362,7 +365,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             sample_weight = (class_sw if sample_weight is None else sample_weight * class_sw)
             sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
 
-        random_state = check_random_state(self.random_state)
+        # a later partial_fit draws only its generators' seed (engine_seed: cached for an int)
+        random_state = (None if incremental and not first_pass
+                        else check_random_state(self.random_state))
         fit = {"n_iter_": 0, "t_": 0} if first_pass else {"t_": self.t_}
         if first_pass:
             params = self._initial_params(layer_units, dtype, random_state)
@@ -521,7 +526,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
                               "It is going to be clipped")
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
-        seed = int(random_state.randint(np.iinfo(np.int64).max, dtype=np.int64))
+        seed = int(engine_seed(self.random_state if random_state is None else random_state,
+                               _INT64_MAX, np.int64))
         core = self._core(layer_units, params.dtype, batch_size, not sp.issparse(X_train),
                           out_activation, seed=seed, train=True)
         grads = np.empty_like(params)
