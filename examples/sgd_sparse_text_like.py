@@ -41,7 +41,7 @@ models = {
     "scikit-learn SGDClassifier": SkSGDClassifier(**settings),
     "fastopt SGDClassifier": SGDClassifier(**settings),
     "fastopt Adam + softmax": SGDClassifier(**settings, solver="adam", batch_size=32,
-                                            eta0=1e-2, multi_class="multinomial"),
+                                            multi_class="multinomial"),
 }
 print(f"{'model':<28} {'fit s':>7} {'test acc':>9}")
 for name, model in models.items():
