@@ -63,3 +63,21 @@ def test_concurrent_python_threads_give_the_results_of_sequential_runs():
     for got, want in zip(results, sequential):
         np.testing.assert_array_equal(got, want)
 
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_one_blas_thread_holds_every_blas_to_one_thread_and_restores_the_limits():
+    from fastopt._openmp import one_blas_thread
+    with threadpool_limits(2, user_api="blas"):
+        outside = _blas_threads()
+        assert outside and all(n == 2 for n in outside)
+        with one_blas_thread():
+            assert all(n == 1 for n in _blas_threads())
+        assert _blas_threads() == outside
+        with pytest.raises(RuntimeError), one_blas_thread():
+            raise RuntimeError("a failing fit")
+        assert _blas_threads() == outside
