@@ -2,6 +2,7 @@
 scikit-learn estimators."""
 
 from fastopt import landscapes, optim
+from fastopt._lr_find import LRFindResult, lr_find
 from fastopt._plot_gradients import plot_gradient_norms
 from fastopt._plotting import plot_loss_curves, plot_optimizer_paths
 from fastopt.linear_model import SGDClassifier, SGDRegressor
@@ -11,11 +12,13 @@ from fastopt import onnx  # registers skl2onnx converters once skl2onnx is impor
 __version__ = "0.1.0"
 
 __all__ = [
+    "LRFindResult",
     "MLPClassifier",
     "MLPRegressor",
     "SGDClassifier",
     "SGDRegressor",
     "landscapes",
+    "lr_find",
     "onnx",
     "optim",
     "plot_gradient_norms",

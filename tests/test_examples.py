@@ -16,6 +16,7 @@ EXPECTED = {
     "dask_incremental.py": "coefficients equal to a local partial_fit loop over the same "
                            "blocks: True",
     "grid_search_optimizer.py": "best: ",
+    "lr_find_digits.py": "test accuracy at the suggested rate",
     "plot_optimizers_digits.py": "wrote optimizers_digits.png",
     "sgd_sparse_text_like.py": "fastopt Adam + softmax",
     "textbook_linear_fit.py": "batch GD w_k - (2 - 2 (1 - eta0 mean(x^2))^k)",
@@ -84,7 +85,18 @@ def check_textbook_theta_steps(stdout):
     assert len(errors) == 4 and max(errors) < 1e-3
 
 
+def check_lr_find_digits(stdout):
+    """The range test stopped on divergence and the suggested rate trains well: above 95%
+    test accuracy, within 0.03 of Adam's default rate."""
+    steps, n_steps = (int(x) for x in re.findall(r"steps run: (\d+) of (\d+)", stdout)[0])
+    assert steps < n_steps
+    at_suggestion = _numbers(_line(stdout, "test accuracy at the suggested rate"))[-1]
+    at_default = _numbers(_line(stdout, "test accuracy at the default rate"))[-1]
+    assert at_suggestion > 0.95 and at_suggestion >= at_default - 0.03
+
+
 CHECKS = {
+    "lr_find_digits.py": check_lr_find_digits,
     "custom_numpy_gradients.py": check_custom_numpy_gradients,
     "sgd_sparse_text_like.py": check_sgd_sparse_text_like,
     "plot_optimizers_digits.py": check_plot_optimizers_digits,
@@ -118,6 +130,8 @@ def test_example_runs(path, tmp_path):
         CHECKS[path.name](result.stdout)
     if path.name == "plot_optimizers_digits.py":
         assert (tmp_path / "optimizers_digits.png").read_bytes().startswith(b"\x89PNG")
+    if path.name == "lr_find_digits.py" and "wrote" in result.stdout:
+        assert (tmp_path / "lr_find_digits.png").read_bytes().startswith(b"\x89PNG")
     if path.name == "textbook_linear_fit.py" and "wrote" in result.stdout:
         assert (tmp_path / "linear_fit_loss_curves.png").read_bytes().startswith(b"\x89PNG")
 

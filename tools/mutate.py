@@ -83,6 +83,10 @@ MUTANTS = [
            "            params[:] = best_params\n", "            pass\n",
            ("tests/test_mlp_reference.py",),
            "early stopping returns the last weights, not the best"),
+    Mutant("lr-find-suggests-the-minimum", "fastopt/_lr_find.py",
+           "return float(lrs[i_min] / 10.0)", "return float(lrs[i_min])",
+           ("tests/test_lr_find.py",),
+           "lr_find suggests the rate at the smoothed minimum, not a tenth of it"),
     Mutant("getstate-edits-live-instance", "fastopt/neural_network/_base.py",
            "state = dict(super().__getstate__())", "state = super().__getstate__()",
            ("tests/test_workflows.py::test_pickling_leaves_the_pickled_estimator_trainable",
@@ -115,8 +119,10 @@ MUTANTS = [
            ("tests/test_epoch_shuffling.py",),
            "per-sample SGD shuffles before the first epoch only"),
     Mutant("minibatch-sgd-shuffles-once", "fastopt/linear_model/_sgd_fast.pyx",
+           "        cdef double total, penalty\n"
            "        if self.shuffle:\n"
            "            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])\n",
+           "        cdef double total, penalty\n"
            "        if self.shuffle:\n"
            "            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])\n"
            "            self.shuffle = False\n",
@@ -154,6 +160,16 @@ MUTANTS = [
            "        sw = <const floating*> net.sw\n",
            ("tests/test_mlp_reference.py::test_sample_weight_matches_sklearn",),
            "every row block of a minibatch reads the first block's sample weights"),
+    Mutant("lr-range-schedule-exponent", "fastopt/_range_test.pxd",
+           "pow(r.max_lr / r.min_lr, <double> i / <double> (r.n_steps - 1))",
+           "pow(r.max_lr / r.min_lr, <double> i / <double> r.n_steps)",
+           ("tests/test_lr_find.py",),
+           "the range test's geometric rates end one step short of max_lr"),
+    Mutant("lr-range-sgd-rate-not-set", "fastopt/linear_model/_sgd_fast.pyx",
+           "                        cfg.lr = range_rate(rt, it)\n",
+           "                        pass\n",
+           ("tests/test_lr_find.py",),
+           "the linear models' range test records the rates but steps at eta0"),
     Mutant("clip-by-squared-norm", "fastopt/optim/_rules.pyx",
            "c.gscale = cfg.clip_norm / (sqrt(grad_sumsq) + 1e-6)",
            "c.gscale = cfg.clip_norm / (grad_sumsq + 1e-6)",

@@ -31,7 +31,10 @@ happens in Python):
     there, and the result copied back, so a step costs O(nnz(batch) * K) and
     its inner loops stay in L1. Shuffled minibatches read rows at random:
     the first pass over a sample prefetches the row, targets and weight of
-    the sample PREFETCH_AHEAD positions later.
+    the sample PREFETCH_AHEAD positions later. ``MinibatchSGD.range_test``
+    runs the same minibatch loop as the learning-rate range test
+    (``fastopt/_range_test.pxd``): one call, a geometric rate per step,
+    continuing across epochs.
 
 Input rows are dense C-ordered or CSR, float32 or float64 (no upcast): the
 engines keep raw pointers to arrays validated and kept alive here.
@@ -42,7 +45,7 @@ cimport numpy as cnp
 from cython cimport floating
 from libc.math cimport exp, log, fabs, isfinite, sqrt
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 from fastopt._blas cimport gemm
 from fastopt._openmp cimport on_worker, plan_threads, run_blocks
@@ -53,6 +56,7 @@ from fastopt._interrupt cimport (
     fo_interrupt_clock, fo_interrupt_start, fo_interrupt_pending, fo_stop_requested,
     fo_request_stop, raise_pending_error,
 )
+from fastopt._range_test cimport RangeTest, range_begin, range_rate, range_record
 
 cnp.import_array()
 
@@ -562,15 +566,51 @@ cdef class MinibatchSGD:
             fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])
         with one_blas_thread():
             if self.rows.is32:
-                total = self._epoch(<float*> self.p)
+                total = self._epoch(<float*> self.p, NULL)
                 penalty = self._penalty(<float*> self.p)
             else:
-                total = self._epoch(<double*> self.p)
+                total = self._epoch(<double*> self.p, NULL)
                 penalty = self._penalty(<double*> self.p)
         if not isfinite(total) or not np.isfinite(self.params).all():
             raise FloatingPointError("non-finite coefficients or loss")
         self.loss_sum = total
         return total + self.order.shape[0] * penalty
+
+    def range_test(self, double min_lr, double max_lr, Py_ssize_t n_steps, double beta,
+                   double stop_factor):
+        """Run the learning-rate range test in place (see ``fastopt/_range_test.pxd``).
+
+        Up to ``n_steps`` minibatches as :meth:`epoch` cuts them, continuing
+        into the next (reshuffled) epoch when one ends; step i steps at
+        ``min_lr (max_lr / min_lr)^(i / (n_steps - 1))`` (the optimizer's own
+        schedule and scikit-learn's rates are off). Stops after the first step
+        whose smoothed loss is not finite or exceeds ``stop_factor`` times its
+        minimum. Returns a (3, steps run) float64 array: rates, minibatch
+        losses (mean per-sample loss before the step, without the penalty)
+        and smoothed losses.
+        """
+        cdef RangeTest rt
+        if n_steps < 2 or not 0 < min_lr < max_lr:
+            raise ValueError("need n_steps >= 2 and 0 < min_lr < max_lr")
+        out = np.empty((3, n_steps))
+        memset(&rt, 0, sizeof(RangeTest))
+        rt.min_lr = min_lr
+        rt.max_lr = max_lr
+        rt.n_steps = n_steps
+        rt.beta = beta
+        rt.stop_factor = stop_factor
+        rt.lrs = <double*> cnp.PyArray_DATA(<cnp.ndarray> out)
+        rt.raw = rt.lrs + n_steps
+        rt.smooth = rt.raw + n_steps
+        range_begin(&rt, &self.state.cfg)
+        if self.shuffle:
+            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])
+        with one_blas_thread():
+            if self.rows.is32:
+                self._epoch(<float*> self.p, &rt)
+            else:
+                self._epoch(<double*> self.p, &rt)
+        return out[:, :rt.n_run].copy()
 
     def report(self):
         """scikit-learn's verbose figures after an epoch: (norm of the
@@ -590,7 +630,14 @@ cdef class MinibatchSGD:
             s1 += fabs(p[j])
         return self.alpha * ((1.0 - self.l1_ratio) * 0.5 * s2 + self.l1_ratio * s1)
 
-    cdef double _epoch(self, floating* p) except? -1.0:
+    cdef double _epoch(self, floating* p, RangeTest* rt) except? -1.0:
+        """One pass over ``order`` in minibatches; return the sum of the losses.
+
+        With ``rt`` (the range test), ``rt.n_steps`` minibatches instead,
+        wrapping around ``order`` (reshuffled at each new epoch when
+        ``shuffle``), step i at rate ``range_rate(rt, i)``, stopping when
+        ``range_record`` says so.
+        """
         cdef Py_ssize_t d = self.rows.n_features, K = self.K
         cdef Py_ssize_t n_params = K * d + K
         cdef Py_ssize_t n_train = self.order.shape[0]
@@ -614,8 +661,9 @@ cdef class MinibatchSGD:
         cdef int* slot = NULL
         cdef int* pos = NULL
         cdef Py_ssize_t* feats = NULL
-        cdef Py_ssize_t start, nb, b, s, i, j, k, m = 0, off, q, n_step, n_coef
-        cdef double total = 0.0, l2 = 0.0, l1 = 0.0, scale
+        cdef Py_ssize_t start, nb, b, s, i, j, k, m = 0, off, q, n_step, n_coef, it
+        cdef Py_ssize_t n_batches = (n_train + self.batch_size - 1) // self.batch_size
+        cdef double total = 0.0, l2 = 0.0, l1 = 0.0, scale, batch_loss, sample_loss
         cdef int buf
         cdef RuleConfig* cfg = &self.state.cfg
         cdef RuleState* st = &self.state.st
@@ -655,10 +703,13 @@ cdef class MinibatchSGD:
                 if sparse:
                     for j in range(d):
                         slot[j] = -1
-                for b in range((n_train + self.batch_size - 1) // self.batch_size):
+                for it in range(n_batches if rt == NULL else rt.n_steps):
                     if fo_interrupt_pending(&clock):
                         interrupted = True
                         break
+                    b = it % n_batches
+                    if rt != NULL and b == 0 and it > 0 and self.shuffle:
+                        fo_rng_shuffle(&self.rng, &self.order[0], n_train)
                     start = b * self.batch_size
                     nb = min(self.batch_size, n_train - start)
                     # Sparse steps work on compact copies of the coefficients of
@@ -675,16 +726,21 @@ cdef class MinibatchSGD:
                         for buf in range(3):
                             cs[buf] = ss[buf]
                     if sparse:
+                        # summed into total sample by sample, as the epoch loss always was
                         for j in range(n_step):
                             g[j] = 0
                         q = 0
+                        batch_loss = 0.0
                         for s in range(nb):
                             i = self.order[start + s]
-                            total += self._sample(coef, g, z, pos + q, m, i)
+                            sample_loss = self._sample(coef, g, z, pos + q, m, i)
+                            total += sample_loss
+                            batch_loss += sample_loss
                             q += self.rows.row(i, &off)
                     else:
-                        total += self._dense_batch(&job, p, g, xb, z, parts, losses, chunk,
-                                                   start, nb)
+                        batch_loss = self._dense_batch(&job, p, g, xb, z, parts, losses, chunk,
+                                                       start, nb)
+                        total += batch_loss
                     scale = 1.0 / nb
                     for j in range(n_step):
                         g[j] *= scale
@@ -695,12 +751,17 @@ cdef class MinibatchSGD:
                         for j in range(n_coef):
                             g[j] += l2 * coef[j] + (l1 if coef[j] > 0 else
                                                     (-l1 if coef[j] < 0 else 0.0))
-                    self._set_lr()
+                    if rt == NULL:
+                        self._set_lr()
+                    else:
+                        cfg.lr = range_rate(rt, it)
                     rule_step(cfg, st, coef, g, cs[0], cs[1], cs[2], n_step, self.n_threads)
                     if sparse:
                         self._gather(p, ss, gp, gs, feats, m, True)
                         for j in range(m):
                             slot[feats[j]] = -1
+                    if rt != NULL and range_record(rt, it, batch_loss / nb):
+                        break
             if interrupted:
                 raise_pending_error()
         finally:

@@ -357,6 +357,11 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
     engine = _sgd_fast.MinibatchSGD(
         config, X, Y, sample_weight, train_idx, params, state, weight_pos, weight_neg,
         seed, bool(est.shuffle), max_threads())
+    range_test = est.__dict__.get("_range_test")
+    if range_test is not None:
+        # fastopt.lr_find on a clone: the range test replaces the epochs and ends the
+        # fit by raising (see fastopt/_lr_find.py)
+        range_test.run(engine.range_test)
     eta = {"value": float(est.eta0) if lr_kind else opt.lr}
 
     def divide_eta(k, factor):

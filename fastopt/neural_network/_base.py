@@ -533,6 +533,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         grads = np.empty_like(params)
         order = np.arange(n_samples, dtype=np.intp)
         is_sgd = self.solver == "sgd"
+        range_test = self.__dict__.get("_range_test")
+        if range_test is not None:
+            # fastopt.lr_find on a clone: the range test replaces the epochs and ends
+            # the fit by raising (see fastopt/_lr_find.py)
+            range_test.run(core.range_test, params, grads, state, X_train, Y_train, sw_train,
+                           order, batch_size, self.shuffle)
 
         n_iter, t = 0, fit["t_"]
         with epoch_progress(self.progress, 1 if incremental else self.max_iter,
