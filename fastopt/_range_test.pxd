@@ -4,7 +4,7 @@
 # and fastopt.linear_model._sgd_fast (MinibatchSGD.range_test); driven from
 # Python by fastopt.lr_find, one compiled call per test.
 #
-# A loop calls range_begin once, then for every minibatch i: sets the rule's
+# The caller fills a RangeTest with range_init; a loop calls range_begin once, then for every minibatch i: sets the rule's
 # base rate to range_rate(r, i), trains the minibatch, and hands its loss
 # (measured in the forward pass, before the step) to range_record, which
 # stores rate, raw loss and smoothed loss and says whether to stop. The rate
@@ -31,6 +31,26 @@ cdef struct RangeTest:
     double* lrs              # n_steps each: rate, raw loss, smoothed loss of every step
     double* raw
     double* smooth
+
+
+cdef inline int range_init(RangeTest* r, double* out, double min_lr, double max_lr,
+                           Py_ssize_t n_steps, double beta, double stop_factor) except -1:
+    """Check the settings and fill ``r``; ``out`` holds 3 x ``n_steps`` doubles (the
+    rows of rates, raw and smoothed losses)."""
+    if n_steps < 2 or not 0 < min_lr < max_lr:
+        raise ValueError("need n_steps >= 2 and 0 < min_lr < max_lr")
+    r.min_lr = min_lr
+    r.max_lr = max_lr
+    r.n_steps = n_steps
+    r.beta = beta
+    r.stop_factor = stop_factor
+    r.lrs = out
+    r.raw = out + n_steps
+    r.smooth = out + 2 * n_steps
+    r.avg = 0.0
+    r.best = 0.0
+    r.n_run = 0
+    return 0
 
 
 cdef inline void range_begin(RangeTest* r, RuleConfig* cfg) noexcept nogil:

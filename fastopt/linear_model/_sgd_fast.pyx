@@ -45,7 +45,7 @@ cimport numpy as cnp
 from cython cimport floating
 from libc.math cimport exp, log, fabs, isfinite, sqrt
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy, memset
+from libc.string cimport memcpy
 
 from fastopt._blas cimport gemm
 from fastopt._openmp cimport on_worker, plan_threads, run_blocks
@@ -56,7 +56,7 @@ from fastopt._interrupt cimport (
     fo_interrupt_clock, fo_interrupt_start, fo_interrupt_pending, fo_stop_requested,
     fo_request_stop, raise_pending_error,
 )
-from fastopt._range_test cimport RangeTest, range_begin, range_rate, range_record
+from fastopt._range_test cimport RangeTest, range_begin, range_init, range_rate, range_record
 
 cnp.import_array()
 
@@ -590,18 +590,9 @@ cdef class MinibatchSGD:
         and smoothed losses.
         """
         cdef RangeTest rt
-        if n_steps < 2 or not 0 < min_lr < max_lr:
-            raise ValueError("need n_steps >= 2 and 0 < min_lr < max_lr")
-        out = np.empty((3, n_steps))
-        memset(&rt, 0, sizeof(RangeTest))
-        rt.min_lr = min_lr
-        rt.max_lr = max_lr
-        rt.n_steps = n_steps
-        rt.beta = beta
-        rt.stop_factor = stop_factor
-        rt.lrs = <double*> cnp.PyArray_DATA(<cnp.ndarray> out)
-        rt.raw = rt.lrs + n_steps
-        rt.smooth = rt.raw + n_steps
+        out = np.empty((3, max(n_steps, 0)))
+        range_init(&rt, <double*> cnp.PyArray_DATA(<cnp.ndarray> out), min_lr, max_lr,
+                   n_steps, beta, stop_factor)
         range_begin(&rt, &self.state.cfg)
         if self.shuffle:
             fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])

@@ -26,9 +26,9 @@ float32/float64 with ``floating``):
   fit); both in fixed parameter chunks (``csrc/fo_mlp_kernels.h``).
 * ``_epoch`` -- the whole epoch (shuffle, gather, forward, backward,
   penalty, optimizer step, loss accumulation) in one call without the GIL
-  and without allocation; ``_range_test`` -- the learning-rate range test
-  (``fastopt/_range_test.pxd``): minibatches across epochs at a geometric
-  rate, in one call; ``_loss_grad`` -- full-batch loss and gradient for
+  and without allocation, or the learning-rate range test
+  (``fastopt/_range_test.pxd``: minibatches across epochs at a geometric
+  rate, in one call); ``_loss_grad`` -- full-batch loss and gradient for
   L-BFGS, in fixed row chunks; ``_predict`` -- chunked inference.
 
 ``MLPCore`` owns the workspaces (allocated once per fit for the largest
@@ -53,7 +53,7 @@ from fastopt.optim._state cimport OptimizerState
 from fastopt._interrupt cimport (
     fo_interrupt_clock, fo_interrupt_pending, fo_interrupt_start, raise_pending_error,
 )
-from fastopt._range_test cimport RangeTest, range_begin, range_rate, range_record
+from fastopt._range_test cimport RangeTest, range_begin, range_init, range_rate, range_record
 
 cnp.import_array()
 
@@ -854,74 +854,53 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
                    Py_ssize_t* order, Py_ssize_t n, Py_ssize_t batch_size, bint shuffle,
                    fo_rng* shuffle_rng, fo_rng* dropout_rng, floating* params,
                    floating* grads, RuleConfig* cfg, RuleState* st, floating* s0,
-                   floating* s1, floating* s2, double* norms, int n_threads,
-                   bint* interrupted) noexcept nogil:
+                   floating* s1, floating* s2, double* norms, RangeTest* rt,
+                   int n_threads, bint* interrupted) noexcept nogil:
     """One pass over the data; returns scikit-learn's epoch loss (NaN if diverged).
 
     With ``norms`` (``net.n_w`` doubles), it receives each weight layer's
     gradient norm averaged over the minibatches run.
+    With ``rt``, the learning-rate range test (``fastopt/_range_test.pxd``)
+    instead: ``rt.n_steps`` minibatches, continuing into the next epoch
+    (reshuffled when ``shuffle``) when one ends, step i at base rate
+    ``range_rate(rt, i)``, until ``range_record`` stops it; returns 0.
     Between minibatches, pending Python signals are handled every 20 ms; when
     one raises, ``interrupted[0]`` is set and the pass stops.
     """
-    cdef Py_ssize_t b, l, m, run = 0
+    cdef Py_ssize_t i, b, l, m, run = 0
     cdef fo_interrupt_clock clock
     cdef Py_ssize_t n_batches = (n + batch_size - 1) // batch_size
     cdef double batch_loss, total = 0.0
     if norms != NULL:
         memset(norms, 0, net.n_w * sizeof(double))
-    if shuffle:
-        fo_rng_shuffle(shuffle_rng, order, n)
+    if rt != NULL:
+        range_begin(rt, cfg)
     fo_interrupt_start(&clock)
-    for b in range(n_batches):
+    for i in range(n_batches if rt == NULL else rt.n_steps):
         if fo_interrupt_pending(&clock):
             interrupted[0] = True
             return 0.0
-        m = min(batch_size, n - b * batch_size)
-        batch_loss = _minibatch(net, inp, Y, sw, order + b * batch_size, m, dropout_rng,
-                                params, grads, cfg, st, s0, s1, s2, norms, n_threads)
-        run += 1
-        if not isfinite(batch_loss):
-            total = batch_loss
-            break
-        total += batch_loss * m
-    if norms != NULL:
-        for l in range(net.n_w):
-            norms[l] /= run
-    return total / n
-
-
-cdef void _range_test(Net* net, const Input* inp, const floating* Y, const floating* sw,
-                      Py_ssize_t* order, Py_ssize_t n, Py_ssize_t batch_size, bint shuffle,
-                      fo_rng* shuffle_rng, fo_rng* dropout_rng, floating* params,
-                      floating* grads, RuleConfig* cfg, RuleState* st, floating* s0,
-                      floating* s1, floating* s2, RangeTest* rt, int n_threads,
-                      bint* interrupted) noexcept nogil:
-    """Learning-rate range test: up to ``rt.n_steps`` minibatches, step i at
-    base rate ``range_rate(rt, i)``, each recorded by ``range_record``.
-
-    Minibatches follow ``_epoch``'s: consecutive slices of ``order``, shuffled
-    at the start of every epoch when ``shuffle``; a test longer than an epoch
-    continues into the next. Interrupts as ``_epoch``.
-    """
-    cdef Py_ssize_t i, b, m
-    cdef Py_ssize_t n_batches = (n + batch_size - 1) // batch_size
-    cdef fo_interrupt_clock clock
-    cdef double batch_loss
-    range_begin(rt, cfg)
-    fo_interrupt_start(&clock)
-    for i in range(rt.n_steps):
-        if fo_interrupt_pending(&clock):
-            interrupted[0] = True
-            return
         b = i % n_batches
         if b == 0 and shuffle:
             fo_rng_shuffle(shuffle_rng, order, n)
         m = min(batch_size, n - b * batch_size)
-        cfg.lr = range_rate(rt, i)
+        if rt != NULL:
+            cfg.lr = range_rate(rt, i)
         batch_loss = _minibatch(net, inp, Y, sw, order + b * batch_size, m, dropout_rng,
-                                params, grads, cfg, st, s0, s1, s2, NULL, n_threads)
-        if range_record(rt, i, batch_loss):
-            return
+                                params, grads, cfg, st, s0, s1, s2, norms, n_threads)
+        run += 1
+        if rt != NULL:
+            if range_record(rt, i, batch_loss):
+                return 0.0
+        elif not isfinite(batch_loss):
+            total = batch_loss
+            break
+        else:
+            total += batch_loss * m
+    if norms != NULL:
+        for l in range(net.n_w):
+            norms[l] /= run
+    return total / n
 
 
 cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floating* sw,
@@ -1094,18 +1073,6 @@ cdef class MLPCore:
         matrix's gradient L2 norm (the objective's, penalty included, before
         clipping).
         """
-        cdef list keep = []
-        cdef Input inp = self._input(X, keep)
-        cdef Py_ssize_t n = X.shape[0]
-        cdef void* p = self._data(params, "params", self.n_params)
-        cdef void* g = self._data(grads, "grads", self.n_params)
-        cdef void* y = self._data(Y, "Y", n * self.net.units[self.net.n_w])
-        cdef void* w = NULL if sample_weight is None else self._data(
-            sample_weight, "sample_weight", n)
-        cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
-        cdef int n_threads = loop_threads()
-        cdef double loss
-        cdef bint interrupted = False
         cdef double* norms = NULL
         if gradient_norms is not None:
             if (gradient_norms.dtype != np.float64 or gradient_norms.size != self.net.n_w
@@ -1113,32 +1080,8 @@ cdef class MLPCore:
                 raise ValueError(f"gradient_norms must be a C-contiguous float64 array of "
                                  f"size {self.net.n_w}")
             norms = <double*> cnp.PyArray_DATA(<cnp.ndarray> gradient_norms)
-        if state.dtype != self.dtype or state.shapes != ((self.n_params,),):
-            raise ValueError("the optimizer state does not match the parameters")
-        if batch_size < 1 or batch_size > self.net.cap or len(order) != n:
-            raise ValueError("batch_size exceeds the workspace or order has the wrong size")
-        cdef void* s0 = state.flat_buffer(0)
-        cdef void* s1 = state.flat_buffer(1)
-        cdef void* s2 = state.flat_buffer(2)
-        cdef bint is32 = self.dtype == np.float32
-        with one_blas_thread():
-            with nogil:
-                if is32:
-                    loss = _epoch(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
-                                  shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
-                                  <float*> g, &state.cfg, &state.st,
-                                  <float*> s0, <float*> s1, <float*> s2, norms, n_threads,
-                                  &interrupted)
-                else:
-                    loss = _epoch(&self.net, &inp, <double*> y, <double*> w, o, n, batch_size,
-                                  shuffle, &self.shuffle_rng, &self.dropout_rng, <double*> p,
-                                  <double*> g, &state.cfg, &state.st,
-                                  <double*> s0, <double*> s1, <double*> s2, norms,
-                                  n_threads, &interrupted)
-            # raised inside the BLAS limit, so its exit runs with the error in flight
-            if interrupted:
-                raise_pending_error()
-        return loss
+        return self._train(params, grads, state, X, Y, sample_weight, order, batch_size,
+                           shuffle, norms, NULL)
 
     def range_test(self, params, grads, OptimizerState state, X, Y, sample_weight, order,
                    Py_ssize_t batch_size, bint shuffle, double min_lr, double max_lr,
@@ -1154,6 +1097,18 @@ cdef class MLPCore:
         losses (the objective before the step, as ``loss_curve_``) and
         smoothed losses.
         """
+        cdef RangeTest rt
+        out = np.empty((3, max(n_steps, 0)))
+        range_init(&rt, <double*> cnp.PyArray_DATA(<cnp.ndarray> out), min_lr, max_lr,
+                   n_steps, beta, stop_factor)
+        self._train(params, grads, state, X, Y, sample_weight, order, batch_size, shuffle,
+                    NULL, &rt)
+        return out[:, :rt.n_run].copy()
+
+    cdef double _train(self, params, grads, OptimizerState state, X, Y, sample_weight, order,
+                       Py_ssize_t batch_size, bint shuffle, double* norms,
+                       RangeTest* rt) except? -1.0:
+        """Check the arrays and run ``_epoch`` (an epoch, or the range test ``rt``)."""
         cdef list keep = []
         cdef Input inp = self._input(X, keep)
         cdef Py_ssize_t n = X.shape[0]
@@ -1164,24 +1119,12 @@ cdef class MLPCore:
             sample_weight, "sample_weight", n)
         cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
         cdef int n_threads = loop_threads()
+        cdef double loss
         cdef bint interrupted = False
-        cdef RangeTest rt
         if state.dtype != self.dtype or state.shapes != ((self.n_params,),):
             raise ValueError("the optimizer state does not match the parameters")
         if batch_size < 1 or batch_size > self.net.cap or len(order) != n:
             raise ValueError("batch_size exceeds the workspace or order has the wrong size")
-        if n_steps < 2 or not 0 < min_lr < max_lr:
-            raise ValueError("need n_steps >= 2 and 0 < min_lr < max_lr")
-        out = np.empty((3, n_steps))
-        memset(&rt, 0, sizeof(RangeTest))
-        rt.min_lr = min_lr
-        rt.max_lr = max_lr
-        rt.n_steps = n_steps
-        rt.beta = beta
-        rt.stop_factor = stop_factor
-        rt.lrs = <double*> cnp.PyArray_DATA(<cnp.ndarray> out)
-        rt.raw = rt.lrs + n_steps
-        rt.smooth = rt.raw + n_steps
         cdef void* s0 = state.flat_buffer(0)
         cdef void* s1 = state.flat_buffer(1)
         cdef void* s2 = state.flat_buffer(2)
@@ -1189,18 +1132,21 @@ cdef class MLPCore:
         with one_blas_thread():
             with nogil:
                 if is32:
-                    _range_test(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
-                                shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
-                                <float*> g, &state.cfg, &state.st, <float*> s0, <float*> s1,
-                                <float*> s2, &rt, n_threads, &interrupted)
+                    loss = _epoch(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
+                                  shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
+                                  <float*> g, &state.cfg, &state.st,
+                                  <float*> s0, <float*> s1, <float*> s2, norms, rt,
+                                  n_threads, &interrupted)
                 else:
-                    _range_test(&self.net, &inp, <double*> y, <double*> w, o, n, batch_size,
-                                shuffle, &self.shuffle_rng, &self.dropout_rng, <double*> p,
-                                <double*> g, &state.cfg, &state.st, <double*> s0,
-                                <double*> s1, <double*> s2, &rt, n_threads, &interrupted)
+                    loss = _epoch(&self.net, &inp, <double*> y, <double*> w, o, n, batch_size,
+                                  shuffle, &self.shuffle_rng, &self.dropout_rng, <double*> p,
+                                  <double*> g, &state.cfg, &state.st,
+                                  <double*> s0, <double*> s1, <double*> s2, norms, rt,
+                                  n_threads, &interrupted)
+            # raised inside the BLAS limit, so its exit runs with the error in flight
             if interrupted:
                 raise_pending_error()
-        return out[:, :rt.n_run].copy()
+        return loss
 
     def loss_grad(self, params, grads, X, Y, sample_weight):
         """Return the full-batch objective; write its gradient into ``grads``."""
