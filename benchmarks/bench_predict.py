@@ -19,9 +19,11 @@ again (the second and later calls, the online-learning steady state).
 
     PYTHONPATH=. python benchmarks/bench_predict.py                # ~2 minutes when quiet
     PYTHONPATH=. python benchmarks/bench_predict.py --repeats 15   # steadier medians
+    PYTHONPATH=. python benchmarks/bench_predict.py --rows 1000    # the 1000-row batches only
 
 To compare with another checkout (the batch-of-1000 rows against the code
-before the lean path), run the same command with that checkout's PYTHONPATH:
+before the lean path), run the same command with that checkout's PYTHONPATH
+(this script, the other checkout's ``fastopt``):
 the scikit-learn column of each run normalises for the machine's load.
 """
 
@@ -125,6 +127,8 @@ def _fmt(seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--rows", type=int, choices=(1, 32, 1000),
+                        help="only the prediction workloads of this many rows (no partial_fit)")
     args = parser.parse_args()
     print(f"# fastopt prediction latency, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"- load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
@@ -134,7 +138,12 @@ def main():
     print("|---|---|---|---|---|")
     with threadpool_limits(1):
         for dtype in (np.float64, np.float32):
-            workloads = _workloads(_models(dtype)) + _online_workloads(dtype)
+            workloads = _workloads(_models(dtype))
+            if args.rows is None:
+                workloads += _online_workloads(dtype)
+            else:
+                workloads = [w for w in workloads if w[0].endswith(
+                    f", {args.rows} row{'s' * (args.rows > 1)}")]
             times = {label: ([], []) for label, *_ in workloads}
             for _ in range(args.repeats):
                 for label, fo, sk, X, calls in workloads:
