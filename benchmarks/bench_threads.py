@@ -117,8 +117,15 @@ def _sgd_default_digits():
 
 def _sgd_default_text(n_train):
     # 20-newsgroups-shaped tf-idf: 11k rows, 2^18 features, ~150 stored values a row
+    # (built row by row: sp.random samples positions among all n_train * 2^18 cells,
+    # which allocates tens of GB at this shape)
     rng = np.random.default_rng(0)
-    X = sp.random(n_train, 2**18, density=150 / 2**18, format="csr", random_state=0)
+    per_row = 150
+    indices = np.concatenate([np.sort(rng.choice(2**18, per_row, replace=False))
+                              for _ in range(n_train)])
+    data = rng.random(n_train * per_row)
+    X = sp.csr_matrix((data, indices, np.arange(0, n_train * per_row + 1, per_row)),
+                      shape=(n_train, 2**18))
     X = sp.csr_matrix(X.multiply(1.0 / np.sqrt(X.multiply(X).sum(1))))
     y = rng.integers(0, 5, n_train)
 
