@@ -594,8 +594,6 @@ cdef class MinibatchSGD:
         range_init(&rt, <double*> cnp.PyArray_DATA(<cnp.ndarray> out), min_lr, max_lr,
                    n_steps, beta, stop_factor)
         range_begin(&rt, &self.state.cfg)
-        if self.shuffle:
-            fo_rng_shuffle(&self.rng, &self.order[0], self.order.shape[0])
         with one_blas_thread():
             if self.rows.is32:
                 self._epoch(<float*> self.p, &rt)
@@ -699,7 +697,7 @@ cdef class MinibatchSGD:
                         interrupted = True
                         break
                     b = it % n_batches
-                    if rt != NULL and b == 0 and it > 0 and self.shuffle:
+                    if rt != NULL and b == 0 and self.shuffle:
                         fo_rng_shuffle(&self.rng, &self.order[0], n_train)
                     start = b * self.batch_size
                     nb = min(self.batch_size, n_train - start)
