@@ -29,6 +29,13 @@
  * group of problems (each row fetched once for the group), so the caller can
  * run groups in parallel threads and keep the stopping rule, validation
  * scores and verbosity in Python-facing code between epochs.
+ * Sparse rows touch scattered coefficients, a cache line each, so with
+ * problem-major coefficients (K x d) a row costs K line fetches per pass.
+ * CSR one-vs-rest therefore keeps them feature-major (d x K: a feature's K
+ * coefficients adjacent) and steps the problems of a group together, four
+ * per vector (fo_sgd_run_lanes): one pass over the row's indices for four
+ * problems, one line fetch for all of them. Same arithmetic per problem, so
+ * the same results as stepping them one by one.
  * Losses are evaluated in double, as scikit-learn does.
  */
 #ifndef FO_SGD_H
@@ -75,6 +82,13 @@ typedef struct {
     int track_objective;      /* accumulate loss + penalty (stopping rule, verbose) */
     ptrdiff_t n_features;
     double wscale_min;        /* fold wscale into w below this */
+    /* Layout of the coefficients (and of the averaged and L1 arrays) of the
+     * problems: problem k's coefficient j is w[k * problem_stride + j *
+     * feature_stride]. Problem-major (K x d: n_features, 1) or, for CSR
+     * rows only, feature-major (d x K: 1, K), where a feature's K
+     * coefficients share a cache line and a group fetches each once. */
+    ptrdiff_t problem_stride;
+    ptrdiff_t feature_stride;
 } fo_sgd_config;
 
 /* State of one problem; carried from epoch to epoch. */
@@ -254,6 +268,15 @@ static inline double fo_sgd_eta(const fo_sgd_config *cfg, const fo_sgd_state *st
         return cfg->eta0 / pow(st->t, cfg->power_t);
     }
     return st->eta;
+}
+
+/* The norms of w the axpy tracks for the objective (FO_SGD_TRACK_* bits):
+ * scikit-learn keeps its norm bookkeeping without a penalty too (its verbose
+ * output prints it), so they are tracked whenever the objective is. */
+static inline int fo_sgd_track_norms(const fo_sgd_config *cfg)
+{
+    return cfg->track_objective
+           ? FO_SGD_TRACK_SQ | (cfg->l1_ratio > 0.0 ? FO_SGD_TRACK_L1 : 0) : 0;
 }
 
 #if defined(__GNUC__) && ((!defined(__clang__) && __GNUC__ >= 9) || \

@@ -112,8 +112,10 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_dense_axpy)(const FO_REAL *FO_RESTRICT x, pt
 }
 #endif
 
+/* <w, x>; CSR rows read w[ind[j] * fs] (fo_sgd_config.feature_stride). */
 FO_SGD_INLINE double FO_NAME(fo_sgd_dot)(const FO_REAL *FO_RESTRICT x, const int *ind,
-                                         ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w)
+                                         ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w,
+                                         ptrdiff_t fs)
 {
     double s = 0.0, acc[FO_SGD_LANES] = {0.0};
     ptrdiff_t j = 0, k;
@@ -126,7 +128,7 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_dot)(const FO_REAL *FO_RESTRICT x, const int
         for (k = 0; k < FO_SGD_LANES; k++) s += acc[k];
         for (; j < nnz; j++) s += (double)w[j] * (double)x[j];
     } else {
-        for (; j < nnz; j++) s += (double)w[ind[j]] * (double)x[j];
+        for (; j < nnz; j++) s += (double)w[ind[j] * fs] * (double)x[j];
     }
     return s;
 }
@@ -140,7 +142,8 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
     return s;
 }
 
-/* w += c x (c already divided by wscale); when `track` (FO_SGD_TRACK_* bits),
+/* w += c x (c already divided by wscale; CSR rows update w[ind[j] * fs]);
+ * when `track` (FO_SGD_TRACK_* bits),
  * return the squared and absolute sums of the touched entries of w
  * (scikit-learn's norm bookkeeping; dense rows skip the absolute sum unless
  * FO_SGD_TRACK_L1 asks for it: an L2 objective does not use it).
@@ -151,9 +154,9 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_sqnorm)(const FO_REAL *x, ptrdiff_t nnz)
  * Dense rows with vector extensions also return <w, xn> after the update
  * (fo_sgd_dense_axpy; FO_SGD_FUSED_DOT says when); otherwise 0. */
 FO_SGD_INLINE double FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const int *ind,
-                                          ptrdiff_t nnz, FO_REAL *FO_RESTRICT w, FO_REAL c,
-                                          int track, double *sq, double *l1,
-                                          const FO_REAL *FO_RESTRICT xn)
+                                          ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
+                                          ptrdiff_t fs, FO_REAL c, int track, double *sq,
+                                          double *l1, const FO_REAL *FO_RESTRICT xn)
 {
     double s2 = 0.0, s1 = 0.0;
     ptrdiff_t j;
@@ -199,8 +202,8 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const in
         }
     } else {
         for (j = 0; j < nnz; j++) {
-            FO_REAL v = w[ind[j]] + x[j] * c;
-            w[ind[j]] = v;
+            FO_REAL v = w[ind[j] * fs] + x[j] * c;
+            w[ind[j] * fs] = v;
             s2 += (double)v * (double)v;
             s1 += fabs((double)v);
         }
@@ -214,25 +217,27 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const in
 FO_SGD_INLINE void FO_NAME(fo_sgd_reset_wscale)(const fo_sgd_config *cfg, fo_sgd_state *st,
                                          FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw)
 {
-    ptrdiff_t j, n = cfg->n_features;
+    const ptrdiff_t fs = cfg->feature_stride, n = cfg->n_features * fs;
     const FO_REAL ws = (FO_REAL)st->wscale;
+    ptrdiff_t j;
     if (aw != NULL) {
         const FO_REAL a = (FO_REAL)st->average_a, inv_b = (FO_REAL)(1.0 / st->average_b);
-        for (j = 0; j < n; j++) aw[j] = (aw[j] + a * w[j]) * inv_b;
+        for (j = 0; j < n; j += fs) aw[j] = (aw[j] + a * w[j]) * inv_b;
         st->average_a = 0.0;
         st->average_b = 1.0;
     }
-    for (j = 0; j < n; j++) w[j] *= ws;
+    for (j = 0; j < n; j += fs) w[j] *= ws;
     st->wscale = 1.0;
 }
 
 /* Truncated-gradient L1 step on the features of the current row. */
 FO_SGD_INLINE void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
-                                      FO_REAL *FO_RESTRICT q, double u, double wscale)
+                                      ptrdiff_t fs, FO_REAL *FO_RESTRICT q, double u,
+                                      double wscale)
 {
     ptrdiff_t j;
     for (j = 0; j < nnz; j++) {
-        ptrdiff_t k = ind == NULL ? j : ind[j];
+        ptrdiff_t k = ind == NULL ? j : ind[j] * fs;
         double z = w[k];
         double v = z;
         if (wscale * z > 0.0) {
@@ -247,34 +252,25 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_l1)(const int *ind, ptrdiff_t nnz, FO_REAL *FO
     }
 }
 
-/* One sample of one problem (scikit-learn's per-sample update); adds the
- * sample's loss + penalty to st->objective and its loss to st->loss_sum when
- * cfg->track_objective.
- * `dot` is <w, x> (the stored w, without wscale). Returns <w, xn> after the
- * update -- the next sample's `dot` -- or 0 when xn is NULL: on dense rows
- * the axpy computes it in the same pass over w (FO_SGD_FUSED_DOT). */
-FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *st,
-                                          const FO_REAL *x, const int *ind, ptrdiff_t nnz,
-                                          double dot, const FO_REAL *xn, const int *indn,
-                                          ptrdiff_t nnzn, double yi, double swi,
-                                          FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw,
-                                          FO_REAL *FO_RESTRICT q)
+/* The scalar part of one sample's step, before its row update: adds the
+ * sample's loss + penalty to st->objective and its loss to st->loss_sum
+ * (cfg->track_objective), returns the update (-eta * dloss, or the
+ * passive-aggressive step, times the class and sample weights) and applies
+ * the L2 shrinkage to st->wscale (folding it into w and aw when tiny). *eta
+ * is the sample's rate; *skip is set for a passive-aggressive sample with
+ * x = 0, which scikit-learn skips without counting it. */
+FO_SGD_INLINE double FO_NAME(fo_sgd_update)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                            const FO_REAL *x, ptrdiff_t nnz, double p,
+                                            double yi, double swi, FO_REAL *FO_RESTRICT w,
+                                            FO_REAL *FO_RESTRICT aw, double *eta, int *skip)
 {
     const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio, param = cfg->loss_param;
     const int lr = cfg->learning_rate, loss = cfg->loss;
-    const int track = cfg->track_objective;
-    /* scikit-learn keeps its norm bookkeeping without a penalty too (its
-     * verbose output prints it), so it is tracked whenever the objective is */
-    const int track_norms = track
-                            ? FO_SGD_TRACK_SQ | (l1_ratio > 0.0 ? FO_SGD_TRACK_L1 : 0) : 0;
-    /* the L1 step changes w after the axpy: the next dot product comes after it */
-    const FO_REAL *fuse = FO_SGD_FUSED_DOT(ind) && q == NULL ? xn : NULL;
-    double p, eta, update, next = 0.0;
-    int have_next = 0;
+    double update;
 
-    p = dot * st->wscale + st->intercept;
-    eta = fo_sgd_eta(cfg, st);
-    if (track) {
+    *eta = fo_sgd_eta(cfg, st);
+    *skip = 0;
+    if (cfg->track_objective) {
         const double sample_loss = fo_sgd_loss(loss, param, yi, p);
         st->loss_sum += sample_loss;
         st->objective += sample_loss;
@@ -285,7 +281,10 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state
     if (lr >= FO_LR_PA1) {
         double xsq = FO_NAME(fo_sgd_sqnorm)(x, nnz);
         if (lr == FO_LR_PA1) {
-            if (xsq == 0.0) goto done;
+            if (xsq == 0.0) {
+                *skip = 1;
+                return 0.0;
+            }
             update = fo_sgd_loss(loss, param, yi, p) / xsq;
             update = update < cfg->eta0 ? update : cfg->eta0;
         } else {
@@ -297,7 +296,7 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state
         double d = fo_sgd_dloss(loss, param, yi, p);
         d = d < -FO_SGD_MAX_DLOSS ? -FO_SGD_MAX_DLOSS : d;
         d = d > FO_SGD_MAX_DLOSS ? FO_SGD_MAX_DLOSS : d;
-        update = -eta * d;
+        update = -*eta * d;
     }
     {
         /* the class weight by indexing, not by a branch on the label, which
@@ -306,7 +305,7 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state
         update *= class_weight[yi > 0.0] * swi;
     }
     if (cfg->penalty >= FO_PENALTY_L2) {
-        double c = 1.0 - (1.0 - l1_ratio) * eta * alpha;
+        double c = 1.0 - (1.0 - l1_ratio) * *eta * alpha;
         c = c > 0.0 ? c : 0.0;
         st->wscale *= c;
         st->sq_norm *= c * c;
@@ -314,16 +313,51 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state
         if (st->wscale < cfg->wscale_min)
             FO_NAME(fo_sgd_reset_wscale)(cfg, st, w, aw);
     }
+    return update;
+}
+
+/* After the row update of a sample with a non-zero update: scikit-learn's
+ * norm bookkeeping (sq, l1: the sums over the touched entries of w) and the
+ * intercept. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_updated)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                           int track_norms, double update, double sq,
+                                           double l1)
+{
+    if (track_norms) {
+        st->sq_norm = sq * st->wscale * st->wscale;
+        if (track_norms & FO_SGD_TRACK_L1) st->l1_norm = l1 * st->wscale;
+    }
+    if (cfg->fit_intercept) st->intercept += update * cfg->intercept_decay;
+}
+
+/* One sample of one problem (scikit-learn's per-sample update).
+ * `dot` is <w, x> (the stored w, without wscale). Returns <w, xn> after the
+ * update -- the next sample's `dot` -- or 0 when xn is NULL: on dense rows
+ * the axpy computes it in the same pass over w (FO_SGD_FUSED_DOT). */
+FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                          const FO_REAL *x, const int *ind, ptrdiff_t nnz,
+                                          double dot, const FO_REAL *xn, const int *indn,
+                                          ptrdiff_t nnzn, double yi, double swi,
+                                          FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw,
+                                          FO_REAL *FO_RESTRICT q)
+{
+    const double alpha = cfg->alpha, l1_ratio = cfg->l1_ratio;
+    const int track_norms = fo_sgd_track_norms(cfg);
+    const ptrdiff_t fs = cfg->feature_stride;
+    /* the L1 step changes w after the axpy: the next dot product comes after it */
+    const FO_REAL *fuse = FO_SGD_FUSED_DOT(ind) && q == NULL ? xn : NULL;
+    double eta, update, next = 0.0;
+    int have_next = 0, skip;
+
+    update = FO_NAME(fo_sgd_update)(cfg, st, x, nnz, dot * st->wscale + st->intercept, yi, swi,
+                                    w, aw, &eta, &skip);
+    if (skip) goto done;
     if (update != 0.0) {
         double sq, a1;
-        next = FO_NAME(fo_sgd_axpy)(x, ind, nnz, w, (FO_REAL)(update / st->wscale),
+        next = FO_NAME(fo_sgd_axpy)(x, ind, nnz, w, fs, (FO_REAL)(update / st->wscale),
                                     track_norms, &sq, &a1, fuse);
         have_next = fuse != NULL;
-        if (track_norms) {
-            st->sq_norm = sq * st->wscale * st->wscale;
-            if (track_norms & FO_SGD_TRACK_L1) st->l1_norm = a1 * st->wscale;
-        }
-        if (cfg->fit_intercept) st->intercept += update * cfg->intercept_decay;
+        FO_NAME(fo_sgd_updated)(cfg, st, track_norms, update, sq, a1);
     }
     if (cfg->average > 0.0 && cfg->average <= st->t) {
         const double n_avg = st->t - cfg->average + 1.0;
@@ -335,7 +369,7 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state
 #pragma omp simd
                 for (j = 0; j < nnz; j++) aw[j] += x[j] * c;
             } else {
-                for (j = 0; j < nnz; j++) aw[ind[j]] += x[j] * c;
+                for (j = 0; j < nnz; j++) aw[ind[j] * fs] += x[j] * c;
             }
         }
         if (n_avg > 1.0) st->average_b /= (1.0 - mu);
@@ -344,11 +378,11 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_step)(const fo_sgd_config *cfg, fo_sgd_state
     }
     if (cfg->penalty == FO_PENALTY_L1 || cfg->penalty == FO_PENALTY_ELASTICNET) {
         st->u += l1_ratio * eta * alpha;
-        FO_NAME(fo_sgd_l1)(ind, nnz, w, q, st->u, st->wscale);
+        FO_NAME(fo_sgd_l1)(ind, nnz, w, fs, q, st->u, st->wscale);
     }
     st->t += 1.0;
-done: /* scikit-learn skips a PA sample with x = 0 without counting it */
-    if (xn != NULL && !have_next) next = FO_NAME(fo_sgd_dot)(xn, indn, nnzn, w);
+done:
+    if (xn != NULL && !have_next) next = FO_NAME(fo_sgd_dot)(xn, indn, nnzn, w, fs);
     return next;
 }
 
@@ -380,14 +414,15 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run)(const fo_sgd_config *cfg, fo_sgd_state *s
                                        const ptrdiff_t *order, ptrdiff_t n_order, FO_REAL *w,
                                        FO_REAL *aw, FO_REAL *q)
 {
-    const ptrdiff_t d = cfg->n_features;
+    const ptrdiff_t d = cfg->n_features, ps = cfg->problem_stride;
     const int *ind, *indn = NULL;
     ptrdiff_t s, a, nnz, nnzn = 0;
     const FO_REAL *x, *xn = NULL;
 
     if (n_order == 0) return;
     x = FO_NAME(fo_sgd_row)(data, indices, indptr, d, order[0], &ind, &nnz);
-    for (a = 0; a < n_probs; a++) dots[a] = FO_NAME(fo_sgd_dot)(x, ind, nnz, w + probs[a] * d);
+    for (a = 0; a < n_probs; a++)
+        dots[a] = FO_NAME(fo_sgd_dot)(x, ind, nnz, w + probs[a] * ps, cfg->feature_stride);
     for (s = 0; s < n_order; s++) {
         const ptrdiff_t i = order[s];
         if (s + 1 < n_order)
@@ -404,12 +439,149 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run)(const fo_sgd_config *cfg, fo_sgd_state *s
             const ptrdiff_t k = probs[a];
             dots[a] = FO_NAME(fo_sgd_step)(cfg, &st[a], x, ind, nnz, dots[a], xn, indn, nnzn,
                                            y[i * n_targets + k], sw == NULL ? 1.0 : sw[i],
-                                           w + k * d, aw == NULL ? NULL : aw + k * d,
-                                           q == NULL ? NULL : q + k * d);
+                                           w + k * ps, aw == NULL ? NULL : aw + k * ps,
+                                           q == NULL ? NULL : q + k * ps);
         }
         x = xn;
         ind = indn;
         nnz = nnzn;
+    }
+}
+
+/* Feature-major CSR groups: problems probs[a:a+n] are a "quad" when n == 4
+ * and they are consecutive problems, whose coefficients of a feature are
+ * then four adjacent values; otherwise a quad of one. A quad of four is
+ * stepped with 4-lane vectors (one lane per problem, FO_SGD_VECTORS), a
+ * quad of one with fo_sgd_dot/fo_sgd_axpy at feature stride fs. */
+FO_SGD_INLINE ptrdiff_t FO_NAME(fo_sgd_quad)(const ptrdiff_t *probs, ptrdiff_t n_probs,
+                                             ptrdiff_t a)
+{
+    return FO_SGD_VECTORS && a + 4 <= n_probs && probs[a + 3] - probs[a] == 3 ? 4 : 1;
+}
+
+#if FO_SGD_VECTORS
+/* The dot products of the CSR row (x, ind) with four problems' coefficients
+ * w[ind[j] * fs + 0..3], summed over the row in index order as fo_sgd_dot. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_dot4)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                        ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w,
+                                        ptrdiff_t fs, double *dots)
+{
+    fo_sgd_v4d acc = {0.0, 0.0, 0.0, 0.0};
+    ptrdiff_t j;
+    for (j = 0; j < nnz; j++) {
+        const double xj = (double)x[j];
+        acc += FO_NAME(fo_sgd_wload)(w + ind[j] * fs) * xj;
+    }
+    memcpy(dots, &acc, sizeof acc);
+}
+
+/* fo_sgd_axpy of the CSR row into four problems' coefficients, each with its
+ * own factor c[0:4]; their squared sums into sq[0:4] (no absolute sums: the
+ * lanes serve objectives without an L1 term). */
+FO_SGD_INLINE void FO_NAME(fo_sgd_axpy4_lanes)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                               ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
+                                               ptrdiff_t fs, const FO_REAL *c, double *sq)
+{
+    const FO_NAME(fo_sgd_vr) cv = FO_NAME(fo_sgd_load)(c);
+    fo_sgd_v4d s2 = {0.0, 0.0, 0.0, 0.0};
+    ptrdiff_t j;
+    for (j = 0; j < nnz; j++) {
+        FO_REAL *base = w + ind[j] * fs;
+        const FO_NAME(fo_sgd_vr) v = FO_NAME(fo_sgd_load)(base) + x[j] * cv;
+        const fo_sgd_v4d vd = FO_NAME(fo_sgd_widen)(v);
+        memcpy(base, &v, sizeof v);
+        s2 += vd * vd;
+    }
+    memcpy(sq, &s2, sizeof s2);
+}
+#endif
+
+/* dots[a] = <x, w of problem probs[a]> for all the problems of the group. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_lane_dots)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                             ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w,
+                                             ptrdiff_t fs, const ptrdiff_t *probs,
+                                             ptrdiff_t n_probs, double *dots)
+{
+    ptrdiff_t a, n;
+    for (a = 0; a < n_probs; a += n) {
+        n = FO_NAME(fo_sgd_quad)(probs, n_probs, a);
+#if FO_SGD_VECTORS
+        if (n == 4) {
+            FO_NAME(fo_sgd_dot4)(x, ind, nnz, w + probs[a], fs, dots + a);
+            continue;
+        }
+#endif
+        dots[a] = FO_NAME(fo_sgd_dot)(x, ind, nnz, w + probs[a], fs);
+    }
+}
+
+/* fo_sgd_run for a feature-major w and CSR rows, without averaging or an L1
+ * term (fo_sgd_epoch decides): the problems step together on each row,
+ * four consecutive problems at a time in the lanes of a vector, so a row's
+ * indices and values are read once for four problems and their coefficients
+ * of a feature come in one cache line. Each problem's arithmetic is
+ * fo_sgd_step's, in the same order (a zero update adds x * 0, which leaves
+ * w as it is), so the results are the same. `scratch` holds 3 * n_probs
+ * doubles and n_probs FO_REALs. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_run_lanes)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                             double *scratch, const ptrdiff_t *probs,
+                                             ptrdiff_t n_probs, const FO_REAL *data,
+                                             const int *indices, const int *indptr,
+                                             ptrdiff_t n_targets, const FO_REAL *y,
+                                             const FO_REAL *sw, const ptrdiff_t *order,
+                                             ptrdiff_t n_order, FO_REAL *w)
+{
+    const ptrdiff_t d = cfg->n_features, fs = cfg->feature_stride;
+    const int track_norms = fo_sgd_track_norms(cfg);
+    double *dots = scratch, *upd = scratch + n_probs, *s2 = scratch + 2 * n_probs, l1;
+    FO_REAL *cv = (FO_REAL *)(scratch + 3 * n_probs);
+    const int *ind;
+    ptrdiff_t s, a, n, nnz;
+    const FO_REAL *x;
+
+    if (n_order == 0) return;
+    x = FO_NAME(fo_sgd_row)(data, indices, indptr, d, order[0], &ind, &nnz);
+    FO_NAME(fo_sgd_lane_dots)(x, ind, nnz, w, fs, probs, n_probs, dots);
+    for (s = 0; s < n_order; s++) {
+        const ptrdiff_t i = order[s];
+        const double swi = sw == NULL ? 1.0 : sw[i];
+        int skip = 0;
+        if (s + FO_SGD_AHEAD < n_order) {
+            const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
+            if (sw != NULL) FO_PREFETCH(sw + ia);
+            fo_sgd_prefetch((const char *)(y + ia * n_targets), n_targets * sizeof(FO_REAL));
+            fo_sgd_prefetch_row((const char *)data, indices, indptr, d, sizeof(FO_REAL), ia);
+        }
+        for (a = 0; a < n_probs; a++) {
+            const ptrdiff_t k = probs[a];
+            double eta;
+            upd[a] = FO_NAME(fo_sgd_update)(cfg, &st[a], x, nnz,
+                                            dots[a] * st[a].wscale + st[a].intercept,
+                                            y[i * n_targets + k], swi, w + k, NULL, &eta,
+                                            &skip);
+            cv[a] = (FO_REAL)(upd[a] / st[a].wscale);
+        }
+        for (a = 0; a < n_probs; a += n) {
+            n = FO_NAME(fo_sgd_quad)(probs, n_probs, a);
+#if FO_SGD_VECTORS
+            if (n == 4) {
+                FO_NAME(fo_sgd_axpy4_lanes)(x, ind, nnz, w + probs[a], fs, cv + a, s2 + a);
+                continue;
+            }
+#endif
+            if (upd[a] != 0.0)
+                FO_NAME(fo_sgd_axpy)(x, ind, nnz, w + probs[a], fs, cv[a], track_norms,
+                                     s2 + a, &l1, NULL);
+        }
+        for (a = 0; a < n_probs; a++) {
+            if (upd[a] != 0.0)
+                FO_NAME(fo_sgd_updated)(cfg, &st[a], track_norms, upd[a], s2[a], 0.0);
+            if (!skip) st[a].t += 1.0;
+        }
+        if (s + 1 < n_order) {
+            x = FO_NAME(fo_sgd_row)(data, indices, indptr, d, order[s + 1], &ind, &nnz);
+            FO_NAME(fo_sgd_lane_dots)(x, ind, nnz, w, fs, probs, n_probs, dots);
+        }
     }
 }
 
@@ -434,17 +606,26 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
 {
     /* A group works on a private copy of its states: neighbouring states are
      * updated by other threads every sample and would share cache lines.
-     * Without memory for the copy, the problems run one after the other
-     * (same result: they are independent; each row is fetched once per problem). */
+     * Without memory for the copy and the scratch, the problems run one after
+     * the other (same result: they are independent; each row is fetched once
+     * per problem). */
+    const int lanes = indices != NULL && cfg->feature_stride > 1 && aw == NULL && q == NULL
+                      && !(fo_sgd_track_norms(cfg) & FO_SGD_TRACK_L1);
     fo_sgd_state *local = NULL;
     ptrdiff_t a;
 
     if (n_probs > 1)
-        local = (fo_sgd_state *)malloc((size_t)n_probs * (sizeof(fo_sgd_state) + sizeof(double)));
+        local = (fo_sgd_state *)malloc((size_t)n_probs * (sizeof(fo_sgd_state)
+                                                          + 4 * sizeof(double)));
     if (local != NULL) {
+        double *scratch = (double *)(local + n_probs);
         for (a = 0; a < n_probs; a++) local[a] = states[probs[a]];
-        FO_NAME(fo_sgd_run)(cfg, local, (double *)(local + n_probs), probs, n_probs, data,
-                            indices, indptr, n_targets, y, sw, order, n_order, w, aw, q);
+        if (lanes)
+            FO_NAME(fo_sgd_run_lanes)(cfg, local, scratch, probs, n_probs, data, indices,
+                                      indptr, n_targets, y, sw, order, n_order, w);
+        else
+            FO_NAME(fo_sgd_run)(cfg, local, scratch, probs, n_probs, data, indices, indptr,
+                                n_targets, y, sw, order, n_order, w, aw, q);
         for (a = 0; a < n_probs; a++) states[probs[a]] = local[a];
         free(local);
         return;

@@ -14,6 +14,10 @@ happens in Python):
     of a job on fastopt's worker pool (``fastopt._openmp.run_blocks``, GIL
     released); a thread fetches each row once for its whole group. Problems
     are independent, so the result does not depend on the thread count.
+    CSR one-vs-rest trains a feature-major copy of the coefficients (a
+    feature's classes share a cache line) and steps the classes together on
+    each row, on one thread (their coefficients share cache lines; the
+    measurements are in benchmarks/README.md).
 
 ``MinibatchSGD``
     every other solver and batch size: K outputs (one-vs-rest columns or
@@ -83,6 +87,8 @@ cdef extern from "fo_sgd.h" nogil:
         int track_objective
         Py_ssize_t n_features
         double wscale_min
+        Py_ssize_t problem_stride
+        Py_ssize_t feature_stride
     ctypedef struct fo_sgd_state:
         double t
         double eta
@@ -157,6 +163,28 @@ cdef enum:
 cdef double DENSE_NS_PER_VALUE = 0.25
 
 
+cdef void _copy_coefs(const floating[:, :] src, floating[:, :] dst) noexcept nogil:
+    """``dst[...] = src`` for (K, n_features) arrays of any two memory orders,
+    feature by feature: K streams read and written in order, where numpy's
+    copy between a C- and an F-ordered array strides through one of them."""
+    cdef Py_ssize_t j, k
+    for j in range(src.shape[1]):
+        for k in range(src.shape[0]):
+            dst[k, j] = src[k, j]
+
+
+def _feature_major(src):
+    """An F-ordered copy of the (K, n_features) array src, or None for None."""
+    if src is None:
+        return None
+    out = np.empty(src.shape, src.dtype, order="F")
+    if src.dtype == np.float32:
+        _copy_coefs[float](src, out)
+    else:
+        _copy_coefs[double](src, out)
+    return out
+
+
 cdef class _Rows:
     """Raw pointers to a dense C-ordered or CSR matrix, kept alive."""
     cdef object keep
@@ -196,10 +224,11 @@ cdef class _Rows:
         return self.indptr[i + 1] - self.indptr[i]
 
 
-cdef void* _ptr(arr, dtype, str name, bint writeable=True) except NULL:
-    if (not isinstance(arr, np.ndarray) or arr.dtype != dtype or not arr.flags.c_contiguous
+cdef void* _ptr(arr, dtype, str name, bint writeable=True, str order="C") except NULL:
+    if (not isinstance(arr, np.ndarray) or arr.dtype != dtype
+            or not arr.flags[order + "_CONTIGUOUS"]
             or (writeable and not arr.flags.writeable)):
-        raise ValueError(f"{name} must be a C-contiguous {np.dtype(dtype)} array"
+        raise ValueError(f"{name} must be a {order}-contiguous {np.dtype(dtype)} array"
                          + (" (writeable)" if writeable else ""))
     return cnp.PyArray_DATA(<cnp.ndarray> arr)
 
@@ -233,10 +262,16 @@ cdef class PlainSGD:
     sample_weight : ndarray of shape (n_samples,), X's dtype
     train_idx : ndarray of intp
         Samples to learn from (the others are validation samples).
-    W : ndarray of shape (K, n_features)
-        Coefficients, updated in place.
+    W : ndarray of shape (K, n_features), C-contiguous
+        Coefficients. With dense X, or one problem, the engine updates W in
+        place; with CSR X and K > 1 it trains a feature-major copy
+        (``coefs``: a feature's K coefficients adjacent, so one cache line
+        fetched serves all the problems where W's layout costs K, and the
+        problems are stepped together, see ``fo_sgd_run_lanes``; the
+        problems then run on one thread, as their coefficients share cache
+        lines) and ``store`` writes it back into W.
     AW : ndarray of shape (K, n_features) or None
-        Averaged coefficients (``average > 0``), updated in place.
+        Averaged coefficients (``average > 0``), as W.
     intercept, average_intercept, weight_pos, weight_neg : ndarray of shape (K,)
     seed : int
         Seed of the shuffles.
@@ -250,7 +285,8 @@ cdef class PlainSGD:
     cdef fo_rng rng
     cdef _Rows rows
     cdef object keep
-    cdef object coefs
+    cdef readonly object coefs, avg_coefs
+    cdef object out
     cdef void* y
     cdef void* sw
     cdef void* w
@@ -283,17 +319,30 @@ cdef class PlainSGD:
         self.sw = _ptr(sample_weight, dtype, "sample_weight", False)
         if (sample_weight == 1).all():
             self.sw = NULL  # unit weights: one random memory access less per sample
-        self.w = _ptr(W, dtype, "W")
-        self.aw = NULL if AW is None else _ptr(AW, dtype, "AW")
+        _ptr(W, dtype, "W")
+        if AW is not None:
+            _ptr(AW, dtype, "AW")
+        self.out = (W, AW)
+        sq_norms = [float(np.dot(W[k], W[k])) for k in range(self.K)]
+        # (the L1 norm enters the objective only through l1_ratio)
+        l1_norms = [float(np.abs(W[k]).sum()) if self.cfg.l1_ratio > 0.0 else 0.0
+                    for k in range(self.K)]
+        order = "F" if self.K > 1 and self.rows.indices != NULL else "C"
+        if order == "F":
+            W, AW = _feature_major(W), _feature_major(AW)
+        self.cfg.problem_stride = self.rows.n_features if order == "C" else 1
+        self.cfg.feature_stride = 1 if order == "C" else self.K
+        self.w = _ptr(W, dtype, "W", True, order)
+        self.aw = NULL if AW is None else _ptr(AW, dtype, "AW", True, order)
         Q = None
         self.q = NULL
         if self.cfg.penalty == FO_PENALTY_L1 or self.cfg.penalty == FO_PENALTY_ELASTICNET:
-            Q = np.zeros(W.shape, dtype)
-            self.q = _ptr(Q, dtype, "Q")
-        self.keep = (Yt, sample_weight, W, AW, Q)
-        self.coefs = W
+            Q = np.zeros(W.shape, dtype, order=order)
+            self.q = _ptr(Q, dtype, "Q", True, order)
+        self.keep = (Yt, sample_weight, Q)
+        self.coefs, self.avg_coefs = W, AW
         self.shuffle = shuffle
-        self.n_threads = max(1, n_threads)
+        self.n_threads = max(1, n_threads) if order == "C" else 1
         self.order = np.array(train_idx, dtype=np.intp)
         fo_rng_seed(&self.rng, seed, 0)
         self.states = <fo_sgd_state*> malloc(self.K * sizeof(fo_sgd_state))
@@ -301,8 +350,8 @@ cdef class PlainSGD:
             raise MemoryError()
         for k in range(self.K):
             self.states[k] = fo_sgd_state(
-                t=t, eta=self.cfg.eta0, wscale=1.0, sq_norm=float(np.dot(W[k], W[k])),
-                l1_norm=float(np.abs(W[k]).sum()), u=0.0, average_a=0.0, average_b=1.0,
+                t=t, eta=self.cfg.eta0, wscale=1.0, sq_norm=sq_norms[k],
+                l1_norm=l1_norms[k], u=0.0, average_a=0.0, average_b=1.0,
                 intercept=intercept[k], average_intercept=average_intercept[k],
                 weight_pos=weight_pos[k], weight_neg=weight_neg[k], objective=0.0,
                 loss_sum=0.0)
@@ -313,18 +362,19 @@ cdef class PlainSGD:
         Raises FloatingPointError when a coefficient or intercept stops being finite.
         """
         cdef Py_ssize_t[::1] act = np.ascontiguousarray(active, dtype=np.intp)
-        cdef Py_ssize_t a, k, n_act = act.shape[0]
+        cdef Py_ssize_t a, n_act = act.shape[0]
         cdef _PlainJob job
         cdef int stop = 0
         # Problems are independent, so the grouping never changes a result.
         # Cost model: a problem's epoch costs about one pass over the sampled
         # values (PLAIN_NS_PER_VALUE each). Two groups per thread: a late
         # worker leaves the caller at most one group to wait for, and groups
-        # stay large enough to share each row fetch among several problems.
+        # stay large enough to share each row fetch among several problems;
+        # one thread runs them all as one group.
         cdef double work = (<double> n_act * self.order.shape[0] * PLAIN_NS_PER_VALUE
                             * max(1.0, <double> self.rows.nnz / max(1, self.rows.n_samples)))
         cdef int nt = plan_threads(work, n_act, self.n_threads)
-        cdef Py_ssize_t n_groups = min(n_act, 2 * nt)
+        cdef Py_ssize_t n_groups = 1 if nt == 1 else min(n_act, 2 * nt)
         if n_act == 0:
             return np.empty(0)
         if self.shuffle and self.order.shape[0] > 0:
@@ -341,12 +391,11 @@ cdef class PlainSGD:
             run_blocks(_plain_group, &job, n_groups, nt)
         if stop:
             raise_pending_error()
+        if not self._finite(act):
+            raise FloatingPointError("non-finite coefficients")
         out = np.empty(n_act)
         for a in range(n_act):
-            k = act[a]
-            if not (isfinite(self.states[k].intercept) and self._finite(k)):
-                raise FloatingPointError(f"problem {k} has non-finite coefficients")
-            out[a] = self.states[k].objective
+            out[a] = self.states[act[a]].objective
         return out
 
     cdef void _run(self, const Py_ssize_t* probs, Py_ssize_t n_probs, bint check_signals,
@@ -382,26 +431,50 @@ cdef class PlainSGD:
                 fo_request_stop(stop)
                 return
 
-    cdef bint _finite(self, Py_ssize_t k):
-        cdef Py_ssize_t j, d = self.rows.n_features
-        cdef float* w32 = <float*> self.w + k * d
-        cdef double* w64 = <double*> self.w + k * d
-        if not isfinite(self.states[k].wscale):
-            return False
-        for j in range(d):
+    cdef bint _finite(self, const Py_ssize_t[::1] act):
+        """Whether the problems act[:] have finite scale factors, intercepts and
+        coefficients (feature-major: one pass over all of W; the others are
+        finite since they stopped)."""
+        cdef Py_ssize_t a, d = self.rows.n_features
+        for a in range(act.shape[0]):
+            if not (isfinite(self.states[act[a]].wscale)
+                    and isfinite(self.states[act[a]].intercept)):
+                return False
+        if self.cfg.feature_stride != 1:
+            return self._span_finite(0, d * self.K)
+        for a in range(act.shape[0]):
+            if not self._span_finite(act[a] * d, d):
+                return False
+        return True
+
+    cdef bint _span_finite(self, Py_ssize_t start, Py_ssize_t n):
+        cdef Py_ssize_t j
+        cdef const float* w32 = <const float*> self.w + start
+        cdef const double* w64 = <const double*> self.w + start
+        for j in range(n):
             if not isfinite(w32[j] if self.rows.is32 else w64[j]):
                 return False
         return True
 
     def sync(self, Py_ssize_t k):
         """Fold problem k's scale factors into its coefficient arrays."""
-        cdef Py_ssize_t wo = k * self.rows.n_features
+        cdef Py_ssize_t wo = k * self.cfg.problem_stride
         if self.rows.is32:
             fo_sgd_reset_wscale_f32(&self.cfg, &self.states[k], <float*> self.w + wo,
                                     NULL if self.aw == NULL else <float*> self.aw + wo)
         else:
             fo_sgd_reset_wscale_f64(&self.cfg, &self.states[k], <double*> self.w + wo,
                                     NULL if self.aw == NULL else <double*> self.aw + wo)
+
+    def store(self):
+        """Write the trained coefficients (``coefs``, ``avg_coefs``) into the
+        W and AW given to the constructor, when they are copies."""
+        for src, dst in zip((self.coefs, self.avg_coefs), self.out):
+            if src is not dst:
+                if self.rows.is32:
+                    _copy_coefs[float](src, dst)
+                else:
+                    _copy_coefs[double](src, dst)
 
     def intercept(self, Py_ssize_t k):
         """Current (intercept, average_intercept) of problem k."""

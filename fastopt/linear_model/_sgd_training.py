@@ -282,12 +282,16 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
         "track_objective": 1,  # loss_curve_
         "n_features": X.shape[1],
         "wscale_min": 0.0,
+        "problem_stride": 0,  # the engine sets these from W's layout
+        "feature_stride": 0,
     }
     train_idx = np.flatnonzero(~validation_mask)
     engine = _sgd_fast.PlainSGD(
         config, X, Y, sample_weight, train_idx, coefs, avg_coefs, intercepts,
         avg_intercepts, weight_pos, weight_neg, seed, float(est.t_), bool(est.shuffle),
         n_threads)
+    # the engine's coefficients (a feature-major copy for CSR one-vs-rest)
+    coefs, avg_coefs = engine.coefs, engine.avg_coefs
 
     def coef_of(k):
         # As scikit-learn's _plain_sgd: the validation score sees the stored
@@ -318,6 +322,7 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
     for k in range(coefs.shape[0]):
         engine.sync(k)
         new_intercepts[k], new_avg[k] = engine.intercept(k)
+    engine.store()
     return new_intercepts, new_avg, n_iter
 
 
