@@ -401,6 +401,17 @@ FO_SGD_INLINE const FO_REAL *FO_NAME(fo_sgd_row)(const FO_REAL *data, const int 
     return data + indptr[i];
 }
 
+/* Prefetch what the step of sample ia reads: its row, targets and weight. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_prefetch_ahead)(const FO_REAL *data, const int *indices,
+                                                  const int *indptr, ptrdiff_t d,
+                                                  ptrdiff_t n_targets, const FO_REAL *y,
+                                                  const FO_REAL *sw, ptrdiff_t ia)
+{
+    if (sw != NULL) FO_PREFETCH(sw + ia);
+    fo_sgd_prefetch((const char *)(y + ia * n_targets), n_targets * sizeof(FO_REAL));
+    fo_sgd_prefetch_row((const char *)data, indices, indptr, d, sizeof(FO_REAL), ia);
+}
+
 /* The loop of fo_sgd_epoch over the states st[0:n_probs] of the problems
  * probs[0:n_probs]; dots[a] carries problem a's dot product with the current
  * row from one step to the next. Always inlined: fo_sgd_epoch calls it with
@@ -429,12 +440,9 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run)(const fo_sgd_config *cfg, fo_sgd_state *s
             xn = FO_NAME(fo_sgd_row)(data, indices, indptr, d, order[s + 1], &indn, &nnzn);
         else
             xn = NULL;
-        if (s + FO_SGD_AHEAD < n_order) {
-            const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
-            if (sw != NULL) FO_PREFETCH(sw + ia);
-            fo_sgd_prefetch((const char *)(y + ia * n_targets), n_targets * sizeof(FO_REAL));
-            fo_sgd_prefetch_row((const char *)data, indices, indptr, d, sizeof(FO_REAL), ia);
-        }
+        if (s + FO_SGD_AHEAD < n_order)
+            FO_NAME(fo_sgd_prefetch_ahead)(data, indices, indptr, d, n_targets, y, sw,
+                                           order[s + FO_SGD_AHEAD]);
         for (a = 0; a < n_probs; a++) {
             const ptrdiff_t k = probs[a];
             dots[a] = FO_NAME(fo_sgd_step)(cfg, &st[a], x, ind, nnz, dots[a], xn, indn, nnzn,
@@ -546,12 +554,9 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run_lanes)(const fo_sgd_config *cfg, fo_sgd_st
         const ptrdiff_t i = order[s];
         const double swi = sw == NULL ? 1.0 : sw[i];
         int skip = 0;
-        if (s + FO_SGD_AHEAD < n_order) {
-            const ptrdiff_t ia = order[s + FO_SGD_AHEAD];
-            if (sw != NULL) FO_PREFETCH(sw + ia);
-            fo_sgd_prefetch((const char *)(y + ia * n_targets), n_targets * sizeof(FO_REAL));
-            fo_sgd_prefetch_row((const char *)data, indices, indptr, d, sizeof(FO_REAL), ia);
-        }
+        if (s + FO_SGD_AHEAD < n_order)
+            FO_NAME(fo_sgd_prefetch_ahead)(data, indices, indptr, d, n_targets, y, sw,
+                                           order[s + FO_SGD_AHEAD]);
         for (a = 0; a < n_probs; a++) {
             const ptrdiff_t k = probs[a];
             double eta;
