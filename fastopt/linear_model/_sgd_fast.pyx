@@ -173,15 +173,20 @@ cdef void _copy_coefs(const floating[:, :] src, floating[:, :] dst) noexcept nog
             dst[k, j] = src[k, j]
 
 
+def _copy(src, dst):
+    """``dst[...] = src`` for (K, n_features) arrays of one dtype, through _copy_coefs."""
+    if src.dtype == np.float32:
+        _copy_coefs[float](src, dst)
+    else:
+        _copy_coefs[double](src, dst)
+
+
 def _feature_major(src):
     """An F-ordered copy of the (K, n_features) array src, or None for None."""
     if src is None:
         return None
     out = np.empty(src.shape, src.dtype, order="F")
-    if src.dtype == np.float32:
-        _copy_coefs[float](src, out)
-    else:
-        _copy_coefs[double](src, out)
+    _copy(src, out)
     return out
 
 
@@ -224,11 +229,11 @@ cdef class _Rows:
         return self.indptr[i + 1] - self.indptr[i]
 
 
-cdef void* _ptr(arr, dtype, str name, bint writeable=True, str order="C") except NULL:
+cdef void* _ptr(arr, dtype, str name, bint writeable=True) except NULL:
     if (not isinstance(arr, np.ndarray) or arr.dtype != dtype
-            or not arr.flags[order + "_CONTIGUOUS"]
+            or not arr.flags.c_contiguous
             or (writeable and not arr.flags.writeable)):
-        raise ValueError(f"{name} must be a {order}-contiguous {np.dtype(dtype)} array"
+        raise ValueError(f"{name} must be a C-contiguous {np.dtype(dtype)} array"
                          + (" (writeable)" if writeable else ""))
     return cnp.PyArray_DATA(<cnp.ndarray> arr)
 
@@ -255,7 +260,9 @@ cdef class PlainSGD:
     Parameters
     ----------
     config : dict
-        ``fo_sgd_config`` fields.
+        ``fo_sgd_config`` fields, except those the engine derives from X and
+        W (``n_features``, ``wscale_min``, ``problem_stride``,
+        ``feature_stride``).
     X : ndarray or csr_matrix of shape (n_samples, n_features)
     Y : ndarray of shape (K, n_samples), X's dtype
         Targets of each problem.
@@ -307,12 +314,15 @@ cdef class PlainSGD:
                  average_intercept, weight_pos, weight_neg, unsigned long long seed, double t,
                  bint shuffle, int n_threads):
         cdef Py_ssize_t k
-        self.cfg = config
         self.rows = _Rows(X)
         dtype = np.float32 if self.rows.is32 else np.float64
         self.K = W.shape[0]
-        self.cfg.n_features = self.rows.n_features
-        self.cfg.wscale_min = 1e-6 if self.rows.is32 else 1e-9
+        # CSR one-vs-rest trains a feature-major copy (fo_sgd_run_lanes)
+        order = "F" if self.K > 1 and self.rows.indices != NULL else "C"
+        self.cfg = {**config, "n_features": self.rows.n_features,
+                    "wscale_min": 1e-6 if self.rows.is32 else 1e-9,
+                    "problem_stride": self.rows.n_features if order == "C" else 1,
+                    "feature_stride": 1 if order == "C" else self.K}
         _ptr(Y, dtype, "Y", False)
         Yt = np.ascontiguousarray(Y.T)  # (n_samples, K): a sample's targets in one line
         self.y = _ptr(Yt, dtype, "Y", False)
@@ -327,18 +337,15 @@ cdef class PlainSGD:
         # (the L1 norm enters the objective only through l1_ratio)
         l1_norms = [float(np.abs(W[k]).sum()) if self.cfg.l1_ratio > 0.0 else 0.0
                     for k in range(self.K)]
-        order = "F" if self.K > 1 and self.rows.indices != NULL else "C"
         if order == "F":
             W, AW = _feature_major(W), _feature_major(AW)
-        self.cfg.problem_stride = self.rows.n_features if order == "C" else 1
-        self.cfg.feature_stride = 1 if order == "C" else self.K
-        self.w = _ptr(W, dtype, "W", True, order)
-        self.aw = NULL if AW is None else _ptr(AW, dtype, "AW", True, order)
+        self.w = cnp.PyArray_DATA(<cnp.ndarray> W)
+        self.aw = NULL if AW is None else cnp.PyArray_DATA(<cnp.ndarray> AW)
         Q = None
         self.q = NULL
         if self.cfg.penalty == FO_PENALTY_L1 or self.cfg.penalty == FO_PENALTY_ELASTICNET:
             Q = np.zeros(W.shape, dtype, order=order)
-            self.q = _ptr(Q, dtype, "Q", True, order)
+            self.q = cnp.PyArray_DATA(<cnp.ndarray> Q)
         self.keep = (Yt, sample_weight, Q)
         self.coefs, self.avg_coefs = W, AW
         self.shuffle = shuffle
@@ -471,10 +478,7 @@ cdef class PlainSGD:
         W and AW given to the constructor, when they are copies."""
         for src, dst in zip((self.coefs, self.avg_coefs), self.out):
             if src is not dst:
-                if self.rows.is32:
-                    _copy_coefs[float](src, dst)
-                else:
-                    _copy_coefs[double](src, dst)
+                _copy(src, dst)
 
     def intercept(self, Py_ssize_t k):
         """Current (intercept, average_intercept) of problem k."""

@@ -280,10 +280,6 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
         "intercept_decay": SPARSE_INTERCEPT_DECAY if sparse else 1.0,
         "average": float(est.average),
         "track_objective": 1,  # loss_curve_
-        "n_features": X.shape[1],
-        "wscale_min": 0.0,
-        "problem_stride": 0,  # the engine sets these from W's layout
-        "feature_stride": 0,
     }
     train_idx = np.flatnonzero(~validation_mask)
     engine = _sgd_fast.PlainSGD(
