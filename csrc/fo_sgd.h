@@ -32,9 +32,10 @@
  * Sparse rows touch scattered coefficients, a cache line each, so with
  * problem-major coefficients (K x d) a row costs K line fetches per pass.
  * CSR one-vs-rest therefore keeps them feature-major (d x K: a feature's K
- * coefficients adjacent) and steps the problems of a group together, four
- * per vector (fo_sgd_run_lanes): one pass over the row's indices for four
- * problems, one line fetch for all of them. Same arithmetic per problem, so
+ * coefficients adjacent) and steps the problems of a group together in
+ * blocks of up to seven, four per vector and the rest in scalars of the same
+ * pass (fo_sgd_run_lanes): one pass over the row's indices per block, one or
+ * two line fetches for all of its problems. Same arithmetic per problem, so
  * the same results as stepping them one by one.
  * Losses are evaluated in double, as scikit-learn does.
  */

@@ -213,21 +213,65 @@ FO_SGD_INLINE double FO_NAME(fo_sgd_axpy)(const FO_REAL *FO_RESTRICT x, const in
     return 0.0;
 }
 
+/* A problem's scale factors as the arrays' type: w's (f[0]) and, for the
+ * averaged coefficients, a and 1 / b (f[1], f[2]). */
+FO_SGD_INLINE void FO_NAME(fo_sgd_scales)(const fo_sgd_state *st, FO_REAL *f)
+{
+    f[0] = (FO_REAL)st->wscale;
+    f[1] = (FO_REAL)st->average_a;
+    f[2] = (FO_REAL)(1.0 / st->average_b);
+}
+
+/* The scale factors f (fo_sgd_scales) folded into a coefficient and its
+ * average (aw NULL: none). */
+FO_SGD_INLINE void FO_NAME(fo_sgd_fold)(FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw,
+                                        const FO_REAL *f)
+{
+    if (aw != NULL) *aw = (*aw + f[1] * *w) * f[2];
+    *w *= f[0];
+}
+
+/* The state after its scale factors were folded into the arrays. */
+FO_SGD_INLINE void FO_NAME(fo_sgd_folded)(fo_sgd_state *st, int averaged)
+{
+    if (averaged) {
+        st->average_a = 0.0;
+        st->average_b = 1.0;
+    }
+    st->wscale = 1.0;
+}
+
 /* Fold wscale (and the averaging scalars) into the arrays. */
 FO_SGD_INLINE void FO_NAME(fo_sgd_reset_wscale)(const fo_sgd_config *cfg, fo_sgd_state *st,
                                          FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw)
 {
     const ptrdiff_t fs = cfg->feature_stride, n = cfg->n_features * fs;
-    const FO_REAL ws = (FO_REAL)st->wscale;
+    FO_REAL f[3];
     ptrdiff_t j;
-    if (aw != NULL) {
-        const FO_REAL a = (FO_REAL)st->average_a, inv_b = (FO_REAL)(1.0 / st->average_b);
-        for (j = 0; j < n; j += fs) aw[j] = (aw[j] + a * w[j]) * inv_b;
-        st->average_a = 0.0;
-        st->average_b = 1.0;
+    FO_NAME(fo_sgd_scales)(st, f);
+    for (j = 0; j < n; j += fs) FO_NAME(fo_sgd_fold)(w + j, aw == NULL ? NULL : aw + j, f);
+    FO_NAME(fo_sgd_folded)(st, aw != NULL);
+}
+
+/* fo_sgd_reset_wscale for the problems 0..n_probs-1 of w and aw, in one
+ * pass over the arrays: feature by feature when they are feature-major. */
+static void FO_NAME(fo_sgd_reset_wscales)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                          ptrdiff_t n_probs, FO_REAL *w, FO_REAL *aw)
+{
+    const ptrdiff_t fs = cfg->feature_stride, ps = cfg->problem_stride;
+    FO_REAL *f;
+    ptrdiff_t j, k;
+    if (fs == 1 || (f = (FO_REAL *)malloc((size_t)n_probs * 3 * sizeof(FO_REAL))) == NULL) {
+        for (k = 0; k < n_probs; k++)
+            FO_NAME(fo_sgd_reset_wscale)(cfg, &st[k], w + k * ps, aw == NULL ? NULL : aw + k * ps);
+        return;
     }
-    for (j = 0; j < n; j += fs) w[j] *= ws;
-    st->wscale = 1.0;
+    for (k = 0; k < n_probs; k++) FO_NAME(fo_sgd_scales)(&st[k], f + 3 * k);
+    for (j = 0; j < cfg->n_features * fs; j += fs)
+        for (k = 0; k < n_probs; k++)
+            FO_NAME(fo_sgd_fold)(w + j + k * ps, aw == NULL ? NULL : aw + j + k * ps, f + 3 * k);
+    for (k = 0; k < n_probs; k++) FO_NAME(fo_sgd_folded)(&st[k], aw != NULL);
+    free(f);
 }
 
 /* Truncated-gradient L1 step on the features of the current row. */
@@ -456,53 +500,123 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run)(const fo_sgd_config *cfg, fo_sgd_state *s
     }
 }
 
-/* Feature-major CSR groups: problems probs[a:a+n] are a "quad" when n == 4
- * and they are consecutive problems, whose coefficients of a feature are
- * then four adjacent values; otherwise a quad of one. A quad of four is
- * stepped with 4-lane vectors (one lane per problem, FO_SGD_VECTORS), a
- * quad of one with fo_sgd_dot/fo_sgd_axpy at feature stride fs. */
-FO_SGD_INLINE ptrdiff_t FO_NAME(fo_sgd_quad)(const ptrdiff_t *probs, ptrdiff_t n_probs,
-                                             ptrdiff_t a)
+/* Feature-major CSR groups: the problems probs[a:a+m] form a block when they
+ * are m consecutive problems, whose coefficients of a feature are then m
+ * adjacent values. A block of 4 to 7 is a quad stepped in the lanes of a
+ * 4-lane vector (FO_SGD_VECTORS) plus a tail of m - 4 stepped with scalars
+ * in the same pass over the row; a block of 1 to 3 is a tail alone. Runs of
+ * 8 or more are cut into quads, so every tail but the last is empty. */
+FO_SGD_INLINE ptrdiff_t FO_NAME(fo_sgd_block)(const ptrdiff_t *probs, ptrdiff_t n_probs,
+                                              ptrdiff_t a)
 {
-    return FO_SGD_VECTORS && a + 4 <= n_probs && probs[a + 3] - probs[a] == 3 ? 4 : 1;
+    const ptrdiff_t most = FO_SGD_VECTORS ? 7 : 3;
+    ptrdiff_t m = 1;
+    while (a + m < n_probs && m < 8 && probs[a + m] - probs[a] == m) m++;
+    if (FO_SGD_VECTORS && m == 8) return 4;
+    return m < most ? m : most;
 }
 
-#if FO_SGD_VECTORS
-/* The dot products of the CSR row (x, ind) with four problems' coefficients
- * w[ind[j] * fs + 0..3], summed over the row in index order as fo_sgd_dot. */
-FO_SGD_INLINE void FO_NAME(fo_sgd_dot4)(const FO_REAL *FO_RESTRICT x, const int *ind,
-                                        ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w,
-                                        ptrdiff_t fs, double *dots)
+/* The dot products of the CSR row (x, ind) with the coefficients of a block
+ * (quad: 1 when its first four problems are a quad, tail: the number of
+ * scalar problems after them), w[ind[j] * fs + 0..4 * quad + tail - 1], each
+ * summed over the row in index order with fo_sgd_dot's arithmetic. Always
+ * inlined with constant quad and tail (fo_sgd_dot_block). */
+FO_SGD_INLINE void FO_NAME(fo_sgd_dot_block_k)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                               ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w,
+                                               ptrdiff_t fs, double *dots, const int quad,
+                                               const int tail)
 {
-    fo_sgd_v4d acc = {0.0, 0.0, 0.0, 0.0};
+    double t[3] = {0.0, 0.0, 0.0};
+    const ptrdiff_t o = quad ? 4 : 0;
     ptrdiff_t j;
+    int b;
+#if FO_SGD_VECTORS
+    fo_sgd_v4d acc = {0.0, 0.0, 0.0, 0.0};
+#endif
     for (j = 0; j < nnz; j++) {
         const double xj = (double)x[j];
-        acc += FO_NAME(fo_sgd_wload)(w + ind[j] * fs) * xj;
+        const FO_REAL *base = w + ind[j] * fs;
+#if FO_SGD_VECTORS
+        if (quad) acc += FO_NAME(fo_sgd_wload)(base) * xj;
+#endif
+        for (b = 0; b < tail; b++) t[b] += (double)base[o + b] * xj;
     }
-    memcpy(dots, &acc, sizeof acc);
+#if FO_SGD_VECTORS
+    if (quad) memcpy(dots, &acc, sizeof acc);
+#endif
+    for (b = 0; b < tail; b++) dots[o + b] = t[b];
 }
 
-/* fo_sgd_axpy of the CSR row into four problems' coefficients, each with its
- * own factor c[0:4]; their squared sums into sq[0:4] (no absolute sums: the
- * lanes serve objectives without an L1 term). */
-FO_SGD_INLINE void FO_NAME(fo_sgd_axpy4_lanes)(const FO_REAL *FO_RESTRICT x, const int *ind,
-                                               ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
-                                               ptrdiff_t fs, const FO_REAL *c, double *sq)
+/* The axpy of the CSR row into a block's coefficients, problem b with its
+ * own factor c[b] (fo_sgd_axpy's arithmetic: a zero factor adds x * 0, which
+ * leaves w as it is), and each problem's sum of the squares of its new
+ * values into sq[b] (no absolute sums: blocks serve objectives without an L1
+ * term). */
+FO_SGD_INLINE void FO_NAME(fo_sgd_axpy_block_k)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                                ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
+                                                ptrdiff_t fs, const FO_REAL *c, double *sq,
+                                                const int quad, const int tail)
 {
+    double t[3] = {0.0, 0.0, 0.0};
+    const ptrdiff_t o = quad ? 4 : 0;
+    ptrdiff_t j;
+    int b;
+#if FO_SGD_VECTORS
     const FO_NAME(fo_sgd_vr) cv = FO_NAME(fo_sgd_load)(c);
     fo_sgd_v4d s2 = {0.0, 0.0, 0.0, 0.0};
-    ptrdiff_t j;
+#endif
     for (j = 0; j < nnz; j++) {
         FO_REAL *base = w + ind[j] * fs;
-        const FO_NAME(fo_sgd_vr) v = FO_NAME(fo_sgd_load)(base) + x[j] * cv;
-        const fo_sgd_v4d vd = FO_NAME(fo_sgd_widen)(v);
-        memcpy(base, &v, sizeof v);
-        s2 += vd * vd;
-    }
-    memcpy(sq, &s2, sizeof s2);
-}
+#if FO_SGD_VECTORS
+        if (quad) {
+            const FO_NAME(fo_sgd_vr) v = FO_NAME(fo_sgd_load)(base) + x[j] * cv;
+            const fo_sgd_v4d vd = FO_NAME(fo_sgd_widen)(v);
+            memcpy(base, &v, sizeof v);
+            s2 += vd * vd;
+        }
 #endif
+        for (b = 0; b < tail; b++) {
+            const FO_REAL v = base[o + b] + x[j] * c[o + b];
+            base[o + b] = v;
+            t[b] += (double)v * (double)v;
+        }
+    }
+#if FO_SGD_VECTORS
+    if (quad) memcpy(sq, &s2, sizeof s2);
+#endif
+    for (b = 0; b < tail; b++) sq[o + b] = t[b];
+}
+
+#ifndef FO_SGD_BLOCK_CASES
+/* kernel(args..., quad, tail) for a block of m problems, with the quad and
+ * the tail as constants in each case so that the compiler unrolls the tail. */
+#define FO_SGD_BLOCK_CASES(m, kernel, ...)                               \
+    switch (m) {                                                        \
+    case 1: kernel(__VA_ARGS__, 0, 1); break;                           \
+    case 2: kernel(__VA_ARGS__, 0, 2); break;                           \
+    case 3: kernel(__VA_ARGS__, 0, 3); break;                           \
+    case 4: kernel(__VA_ARGS__, 1, 0); break;                           \
+    case 5: kernel(__VA_ARGS__, 1, 1); break;                           \
+    case 6: kernel(__VA_ARGS__, 1, 2); break;                           \
+    case 7: kernel(__VA_ARGS__, 1, 3); break;                           \
+    default: abort();                                                   \
+    }
+#endif
+
+FO_SGD_INLINE void FO_NAME(fo_sgd_dot_block)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                             ptrdiff_t nnz, const FO_REAL *FO_RESTRICT w,
+                                             ptrdiff_t fs, ptrdiff_t m, double *dots)
+{
+    FO_SGD_BLOCK_CASES(m, FO_NAME(fo_sgd_dot_block_k), x, ind, nnz, w, fs, dots)
+}
+
+FO_SGD_INLINE void FO_NAME(fo_sgd_axpy_block)(const FO_REAL *FO_RESTRICT x, const int *ind,
+                                              ptrdiff_t nnz, FO_REAL *FO_RESTRICT w,
+                                              ptrdiff_t fs, ptrdiff_t m, const FO_REAL *c,
+                                              double *sq)
+{
+    FO_SGD_BLOCK_CASES(m, FO_NAME(fo_sgd_axpy_block_k), x, ind, nnz, w, fs, c, sq)
+}
 
 /* dots[a] = <x, w of problem probs[a]> for all the problems of the group. */
 FO_SGD_INLINE void FO_NAME(fo_sgd_lane_dots)(const FO_REAL *FO_RESTRICT x, const int *ind,
@@ -510,24 +624,18 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_lane_dots)(const FO_REAL *FO_RESTRICT x, const
                                              ptrdiff_t fs, const ptrdiff_t *probs,
                                              ptrdiff_t n_probs, double *dots)
 {
-    ptrdiff_t a, n;
-    for (a = 0; a < n_probs; a += n) {
-        n = FO_NAME(fo_sgd_quad)(probs, n_probs, a);
-#if FO_SGD_VECTORS
-        if (n == 4) {
-            FO_NAME(fo_sgd_dot4)(x, ind, nnz, w + probs[a], fs, dots + a);
-            continue;
-        }
-#endif
-        dots[a] = FO_NAME(fo_sgd_dot)(x, ind, nnz, w + probs[a], fs);
+    ptrdiff_t a, m;
+    for (a = 0; a < n_probs; a += m) {
+        m = FO_NAME(fo_sgd_block)(probs, n_probs, a);
+        FO_NAME(fo_sgd_dot_block)(x, ind, nnz, w + probs[a], fs, m, dots + a);
     }
 }
 
 /* fo_sgd_run for a feature-major w and CSR rows, without averaging or an L1
- * term (fo_sgd_epoch decides): the problems step together on each row,
- * four consecutive problems at a time in the lanes of a vector, so a row's
- * indices and values are read once for four problems and their coefficients
- * of a feature come in one cache line. Each problem's arithmetic is
+ * term (fo_sgd_epoch decides): the problems step together on each row, a
+ * block of up to seven consecutive problems at a time (fo_sgd_block), so a
+ * row's indices and values are read once per block and the block's
+ * coefficients of a feature come in one or two cache lines. Each problem's arithmetic is
  * fo_sgd_step's, in the same order (a zero update adds x * 0, which leaves
  * w as it is), so the results are the same. `scratch` holds 3 * n_probs
  * doubles and n_probs FO_REALs. */
@@ -541,10 +649,10 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run_lanes)(const fo_sgd_config *cfg, fo_sgd_st
 {
     const ptrdiff_t d = cfg->n_features, fs = cfg->feature_stride;
     const int track_norms = fo_sgd_track_norms(cfg);
-    double *dots = scratch, *upd = scratch + n_probs, *s2 = scratch + 2 * n_probs, l1;
+    double *dots = scratch, *upd = scratch + n_probs, *s2 = scratch + 2 * n_probs;
     FO_REAL *cv = (FO_REAL *)(scratch + 3 * n_probs);
     const int *ind;
-    ptrdiff_t s, a, n, nnz;
+    ptrdiff_t s, a, m, nnz;
     const FO_REAL *x;
 
     if (n_order == 0) return;
@@ -566,17 +674,9 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run_lanes)(const fo_sgd_config *cfg, fo_sgd_st
                                             &skip);
             cv[a] = (FO_REAL)(upd[a] / st[a].wscale);
         }
-        for (a = 0; a < n_probs; a += n) {
-            n = FO_NAME(fo_sgd_quad)(probs, n_probs, a);
-#if FO_SGD_VECTORS
-            if (n == 4) {
-                FO_NAME(fo_sgd_axpy4_lanes)(x, ind, nnz, w + probs[a], fs, cv + a, s2 + a);
-                continue;
-            }
-#endif
-            if (upd[a] != 0.0)
-                FO_NAME(fo_sgd_axpy)(x, ind, nnz, w + probs[a], fs, cv[a], track_norms,
-                                     s2 + a, &l1, NULL);
+        for (a = 0; a < n_probs; a += m) {
+            m = FO_NAME(fo_sgd_block)(probs, n_probs, a);
+            FO_NAME(fo_sgd_axpy_block)(x, ind, nnz, w + probs[a], fs, m, cv + a, s2 + a);
         }
         for (a = 0; a < n_probs; a++) {
             if (upd[a] != 0.0)

@@ -1,7 +1,8 @@
 """One-vs-rest SGD on CSR input steps its classes together on a feature-major
-copy of the coefficients (``fo_sgd_run_lanes``: four classes per vector, the
-rest one at a time). Each class must still follow exactly the trajectory it
-follows when trained alone as a binary problem on the same rows."""
+copy of the coefficients (``fo_sgd_run_lanes``: blocks of up to seven
+consecutive classes, four per vector and the rest in scalars of the same pass
+over the row). Each class must still follow exactly the trajectory it follows
+when trained alone as a binary problem on the same rows."""
 
 import numpy as np
 import pytest
@@ -9,16 +10,16 @@ import scipy.sparse as sp
 
 from fastopt import SGDClassifier
 
-N_CLASSES = 6  # one group of four lanes and two single classes
+N_CLASSES = 6  # one block: four lanes and a tail of two
 
 
-def _text_like(n=600, d=3000, nnz=25, seed=0):
+def _text_like(n=600, d=3000, nnz=25, seed=0, n_classes=N_CLASSES):
     rng = np.random.RandomState(seed)
     indices = np.sort(rng.randint(0, d, size=(n, nnz)), axis=1)
     X = sp.csr_matrix((rng.exponential(1.0, n * nnz), indices.ravel(),
                        np.arange(n + 1) * nnz), shape=(n, d))
     X.sum_duplicates()
-    y = np.asarray((X @ rng.standard_normal((d, N_CLASSES))).argmax(axis=1)).ravel()
+    y = np.asarray((X @ rng.standard_normal((d, n_classes))).argmax(axis=1)).ravel()
     return X, y, rng.uniform(0.5, 2.0, n)
 
 
@@ -55,6 +56,22 @@ def test_sparse_ovr_class_equals_its_binary_fit(params, dtype):
     # the per-epoch objective (loss + penalty, with the norm bookkeeping of
     # the lanes) is the sum of the classes' objectives
     np.testing.assert_allclose(multi.loss_curve_, objective, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [3, 4, 5, 7, 9, 12])
+def test_sparse_ovr_every_block_shape_equals_the_binary_fits(n_classes, dtype):
+    # 3: a tail alone; 4: a quad; 5 and 7: a quad and a tail; 9: a quad, then
+    # a quad and a tail; 12: three quads.
+    X, y, sw = _text_like(seed=3, n_classes=n_classes)
+    X = X.astype(dtype)
+    assert len(np.unique(y)) == n_classes
+    common = dict(max_iter=3, tol=None, random_state=0)
+    multi = SGDClassifier(**common).fit(X, y, sample_weight=sw)
+    for k in range(n_classes):
+        binary = SGDClassifier(**common).fit(X, y == k, sample_weight=sw)
+        np.testing.assert_array_equal(multi.coef_[k], binary.coef_[0])
+        assert multi.intercept_[k] == np.asarray(binary.intercept_, dtype)[0]
 
 
 def test_sparse_ovr_stopped_classes_keep_their_coefficients():

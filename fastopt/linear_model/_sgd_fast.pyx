@@ -116,8 +116,10 @@ cdef extern from "fo_sgd.h" nogil:
                           const double*, const int*, const int*, Py_ssize_t, const double*,
                           const double*, const Py_ssize_t*, Py_ssize_t, double*, double*,
                           double*)
-    void fo_sgd_reset_wscale_f32(const fo_sgd_config*, fo_sgd_state*, float*, float*)
-    void fo_sgd_reset_wscale_f64(const fo_sgd_config*, fo_sgd_state*, double*, double*)
+    void fo_sgd_reset_wscales_f32(const fo_sgd_config*, fo_sgd_state*, Py_ssize_t, float*,
+                                  float*)
+    void fo_sgd_reset_wscales_f64(const fo_sgd_config*, fo_sgd_state*, Py_ssize_t, double*,
+                                  double*)
     void fo_sgd_prefetch_sample(const char* data, const int* indices, const int* indptr,
                                 Py_ssize_t d, size_t item, Py_ssize_t i, const char* y,
                                 Py_ssize_t n_y, Py_ssize_t y_stride, const char* sw,
@@ -463,19 +465,16 @@ cdef class PlainSGD:
                 return False
         return True
 
-    def sync(self, Py_ssize_t k):
-        """Fold problem k's scale factors into its coefficient arrays."""
-        cdef Py_ssize_t wo = k * self.cfg.problem_stride
-        if self.rows.is32:
-            fo_sgd_reset_wscale_f32(&self.cfg, &self.states[k], <float*> self.w + wo,
-                                    NULL if self.aw == NULL else <float*> self.aw + wo)
-        else:
-            fo_sgd_reset_wscale_f64(&self.cfg, &self.states[k], <double*> self.w + wo,
-                                    NULL if self.aw == NULL else <double*> self.aw + wo)
-
     def store(self):
-        """Write the trained coefficients (``coefs``, ``avg_coefs``) into the
-        W and AW given to the constructor, when they are copies."""
+        """Fold every problem's scale factors into its coefficients (one pass
+        over the arrays) and write them (``coefs``, ``avg_coefs``) into the W
+        and AW given to the constructor, when they are copies."""
+        if self.rows.is32:
+            fo_sgd_reset_wscales_f32(&self.cfg, self.states, self.K, <float*> self.w,
+                                     <float*> self.aw)
+        else:
+            fo_sgd_reset_wscales_f64(&self.cfg, self.states, self.K, <double*> self.w,
+                                     <double*> self.aw)
         for src, dst in zip((self.coefs, self.avg_coefs), self.out):
             if src is not dst:
                 _copy(src, dst)

@@ -313,12 +313,11 @@ def fit_plain(est, X, Y, sample_weight, validation_mask, score_cbs, coefs, avg_c
         est, engine, coefs.shape[0], max_iter, train_idx.shape[0], score_cbs, coef_of,
         engine.eta, lambda k, f: engine.set_eta(k, engine.eta(k) / f), engine.report,
         plateau_schedule(est), watch, model)
+    engine.store()
     new_intercepts = np.empty(coefs.shape[0])
     new_avg = np.empty(coefs.shape[0])
     for k in range(coefs.shape[0]):
-        engine.sync(k)
         new_intercepts[k], new_avg[k] = engine.intercept(k)
-    engine.store()
     return new_intercepts, new_avg, n_iter
 
 
