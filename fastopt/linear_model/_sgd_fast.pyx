@@ -552,7 +552,8 @@ cdef class MinibatchSGD:
         ``alpha``, ``l1_ratio``, ``multinomial``, ``fit_intercept``,
         ``batch_size``, ``lr_kind`` (LEARNING_RATES code, or 0 to leave the
         optimizer's own rate and schedule alone), ``eta0``, ``power_t``,
-        ``optimal_init``.
+        ``optimal_init``, ``rate_scale`` (multiplies the 'optimal' and
+        'invscaling' rates).
     X : ndarray or csr_matrix of shape (n_samples, n_features)
     Y : ndarray of shape (K, n_samples)
         One-vs-rest targets per output, or (1, n_samples) class indices
@@ -585,7 +586,7 @@ cdef class MinibatchSGD:
     cdef fo_rng rng
     cdef Py_ssize_t K, batch_size
     cdef int loss, penalty, lr_kind, n_threads
-    cdef double loss_param, alpha, l1_ratio, eta0, power_t, optimal_init
+    cdef double loss_param, alpha, l1_ratio, eta0, power_t, optimal_init, rate_scale
     cdef bint multinomial, fit_intercept, shuffle
     cdef double lr, loss_sum
 
@@ -622,6 +623,7 @@ cdef class MinibatchSGD:
         self.lr = config["eta0"]
         self.power_t = config["power_t"]
         self.optimal_init = config["optimal_init"]
+        self.rate_scale = config["rate_scale"]
 
     def divide_lr(self, double factor):
         """'adaptive' learning rate: divide the rate by ``factor``; return the new rate."""
@@ -878,9 +880,9 @@ cdef class MinibatchSGD:
         if self.lr_kind == 0:
             return
         if self.lr_kind == FO_LR_OPTIMAL:
-            self.state.cfg.lr = 1.0 / (self.alpha * (self.optimal_init + t - 1.0))
+            self.state.cfg.lr = self.rate_scale / (self.alpha * (self.optimal_init + t - 1.0))
         elif self.lr_kind == FO_LR_INVSCALING:
-            self.state.cfg.lr = self.eta0 / t ** self.power_t
+            self.state.cfg.lr = self.rate_scale * self.eta0 / t ** self.power_t
         else:
             self.state.cfg.lr = self.lr
 

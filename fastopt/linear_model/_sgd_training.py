@@ -61,6 +61,14 @@ NORMALISED_RATES = {  # solver: (rate, max_rate)
 }
 
 
+# scikit-learn's 'optimal' and 'invscaling' rates are derived for plain SGD. With
+# momentum mu a step travels about 1 / (1 - mu) = 10 times as far at the same rate, so
+# under these schedules the momentum solvers take MOMENTUM_RATE_SCALE times the rate:
+# a long-run step about 3 times plain SGD's (values measured by
+# benchmarks/bench_solver_defaults.py; 0.1, plain SGD's step, fell short on digits).
+MOMENTUM_RATE_SCALE = 0.3
+
+
 def uses_default_rate(est):
     """True when a string solver runs at its own default rate instead of eta0.
 
@@ -78,7 +86,7 @@ def default_rate(solver, batch_size):
 
 
 def _resolve_solver(est, target_scale=1.0):
-    """Return (optimizer object, lr_kind code) for the minibatch engine.
+    """Return (optimizer object, lr_kind code, rate scale) for the minibatch engine.
 
     ``target_scale`` multiplies a normalised rule's default rate (the
     regressor's target standard deviation: coefficients are in its units).
@@ -94,19 +102,21 @@ def _resolve_solver(est, target_scale=1.0):
         if est.learning_rate != "adaptive":
             ignored["learning_rate"] = "schedule"
         warn_ignored_with_optimizer(est, ignored)
-        return clone(solver), 0
+        return clone(solver), 0, 1.0
     opt = STRING_SOLVERS[solver]()
     if uses_default_rate(est):
         opt.set_params(lr=default_rate(solver, est.batch_size) * target_scale)
         if solver == "adamw":
             # decoupled decay shrinks by lr * weight_decay per step: keep that fraction
             opt.set_params(weight_decay=opt.weight_decay / target_scale)
-        return opt, 0
+        return opt, 0, 1.0
     lr_kind = _sgd_fast.LEARNING_RATES[est.learning_rate]
     if solver in _ADAPTIVE_SOLVERS and est.learning_rate == "optimal":
         lr_kind = _sgd_fast.LEARNING_RATES["constant"]
     opt.set_params(lr=est.eta0)
-    return opt, lr_kind
+    momentum_schedule = (solver in ("momentum", "nesterov")
+                         and est.learning_rate in ("optimal", "invscaling"))
+    return opt, lr_kind, MOMENTUM_RATE_SCALE if momentum_schedule else 1.0
 
 
 def _loss_param(est, loss):
@@ -338,7 +348,7 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
                 est.solver, est.batch_size))
     K, d = coef.shape
     params = np.concatenate([coef.ravel(), np.ravel(intercept)]).astype(X.dtype)
-    opt, lr_kind = _resolve_solver(est, target_scale)
+    opt, lr_kind, rate_scale = _resolve_solver(est, target_scale)
     state = getattr(est, "_solver_state", None) if reuse_state else None
     if state is None or state.shapes != (params.shape,) or state.dtype != params.dtype:
         state = opt.init(params)
@@ -351,6 +361,7 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
         "eta0": float(est.eta0),
         "power_t": float(est.power_t),
         "optimal_init": _optimal_init(est, loss) if lr_kind else 0.0,
+        "rate_scale": rate_scale,
     }
     train_idx = np.flatnonzero(~validation_mask)
     seed = engine_seed(est.random_state)
