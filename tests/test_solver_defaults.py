@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from fastopt import SGDClassifier, SGDRegressor
 from fastopt.linear_model._sgd_training import STRING_SOLVERS, default_rate
-from fastopt.optim import SGD, Adam
+from fastopt.optim import SGD, Adadelta, Adam
 
 SEEDS = range(3)
 DATASETS = {"breast_cancer": (load_breast_cancer, SGDClassifier, sk.SGDClassifier),
@@ -31,7 +31,6 @@ DATASETS = {"breast_cancer": (load_breast_cancer, SGDClassifier, sk.SGDClassifie
 # Measured shortfalls (fastopt - scikit-learn) of the cases left as exceptions.
 SHORT = {
     ("rprop", 32, "digits"): "Rprop is a full-batch method (digits -0.06 at batch 32)",
-    ("adadelta", 1, "digits"): "Adadelta's self-set step at batch 1 (-0.017)",
 }
 
 
@@ -164,3 +163,18 @@ def test_momentum_solvers_take_a_fraction_of_sklearns_schedule_only(nesterov):
     unscaled = SGDClassifier(solver=SGD(lr=0.01, momentum=0.9, nesterov=nesterov),
                              **kw).fit(X, y)
     np.testing.assert_array_equal(constant.coef_, unscaled.coef_)
+
+
+def test_adadelta_at_its_default_rate_uses_zeilers_rho():
+    X, y = _regression()
+    y = (y > 0).astype(int)
+    kw = dict(batch_size=8, max_iter=3, tol=None, random_state=0)
+    default = SGDClassifier(solver="adadelta", **kw).fit(X, y)
+    zeiler = SGDClassifier(solver=Adadelta(lr=1.0, rho=0.95), **kw).fit(X, y)
+    np.testing.assert_array_equal(default.coef_, zeiler.coef_)
+    # an explicit rate is PyTorch's Adadelta(lr=eta0), rho 0.9
+    constant = SGDClassifier(solver="adadelta", learning_rate="constant", eta0=1.0,
+                             **kw).fit(X, y)
+    torch_default = SGDClassifier(solver=Adadelta(lr=1.0), **kw).fit(X, y)
+    np.testing.assert_array_equal(constant.coef_, torch_default.coef_)
+    assert not np.array_equal(default.coef_, constant.coef_)
