@@ -68,7 +68,9 @@ def test_grid_search_on_dask_backend_equals_local_search(client, key):
     local = GridSearchCV(est, grid, cv=3).fit(X, y)
     with distributed.get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
         remote = GridSearchCV(est, grid, cv=3).fit(X, y)
-    assert {t["worker"] for t in tasks.data} == set(client.scheduler_info()["workers"])
+    # the fits ran on both of the cluster's workers (counted from the task stream: under
+    # load the scheduler may briefly list no worker while a heartbeat is late)
+    assert len({t["worker"] for t in tasks.data}) >= 2
     assert repr(remote.best_params_) == repr(local.best_params_)
     for name, scores in _split_scores(local).items():
         np.testing.assert_array_equal(_split_scores(remote)[name], scores)

@@ -6,7 +6,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.model_selection import GridSearchCV
 
 from fastopt import MLPClassifier, MLPRegressor, SGDClassifier, SGDRegressor
-from fastopt.linear_model._sgd_training import NORMALISED_RATES, default_rate
+from fastopt.linear_model._sgd_training import DEFAULT_SETTINGS, NORMALISED_RATES, default_rate
 from fastopt.optim import ASGD, Adadelta, Adamax, Lion, RAdam, Rprop
 
 NEW_RULES = [Adadelta, Adamax, RAdam, Rprop, ASGD, Lion]
@@ -63,7 +63,8 @@ def test_sgd_optimal_rate_means_the_rules_rate_for_table_rules(cls):
     name = cls.__name__.lower()
     optimal = SGDClassifier(solver=name, learning_rate="optimal", eta0=0.05, **kw).fit(X, y)
     if name in NORMALISED_RATES:
-        same = SGDClassifier(solver=cls(lr=default_rate(name, 16)), **kw)
+        same = SGDClassifier(
+            solver=cls(lr=default_rate(name, 16), **DEFAULT_SETTINGS.get(name, {})), **kw)
     else:
         same = SGDClassifier(solver=name, learning_rate="constant", eta0=0.05, **kw)
     np.testing.assert_array_equal(optimal.coef_, same.fit(X, y).coef_)
