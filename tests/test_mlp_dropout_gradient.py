@@ -10,6 +10,7 @@ gradient of the compiled training epoch.
 
 import numpy as np
 import pytest
+from scipy.special import erf, expit
 
 from _mlp_layout import unflatten
 from fastopt.neural_network._mlp_fast import MLPCore
@@ -23,6 +24,10 @@ ACTIVATIONS = {
     "logistic": lambda z: 1 / (1 + np.exp(-z)),
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+    "gelu": lambda z: 0.5 * z * (1 + erf(z / np.sqrt(2))),
+    "silu": lambda z: z * expit(z),
 }
 
 

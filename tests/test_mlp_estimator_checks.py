@@ -1,7 +1,8 @@
 """scikit-learn's estimator checks pass for both MLPs.
 
 Estimators are checked with their defaults (``max_iter=100``, as scikit-learn
-checks its own MLPs) and with an optimizer object plus dropout. Dropout draws
+checks its own MLPs), with an optimizer object plus dropout, and with each
+activation fastopt adds (one as a per-layer list). Dropout draws
 a new mask for every sample visit, so fitting with repeated rows cannot equal
 fitting with integer sample weights: the two sample-weight equivalence checks
 are the only expected failures, and only for the dropout variants.
@@ -19,6 +20,10 @@ ESTIMATORS = [
     MLPClassifier(solver="lbfgs", max_iter=100),
     MLPClassifier(solver=Adam(lr=1e-2), dropout=0.2, max_iter=50),
     MLPRegressor(solver=Adam(lr=1e-2), dropout=0.2, max_iter=50),
+    MLPClassifier(activation="leaky_relu", max_iter=100),
+    MLPRegressor(activation="elu", max_iter=100),
+    MLPClassifier(activation="gelu", max_iter=100),
+    MLPRegressor(activation=["silu"], max_iter=100),
 ]
 
 DROPOUT_REASON = "dropout masks differ between repeated rows and weighted rows"

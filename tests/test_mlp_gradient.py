@@ -37,9 +37,11 @@ def _loss(core, params, X, Y, sw):
 
 
 CASES = [("identity", 1), ("exp", 2), ("logistic", 1), ("logistic", 3), ("softmax", 4)]
+HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu",
+          ("gelu", "elu"), ("silu", "leaky_relu")]
 
 
-@pytest.mark.parametrize("hidden", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize("out, n_out", CASES)
 @pytest.mark.parametrize("penalty", [(0.0, 0.0), (0.3, 0.0), (0.0, 0.2), (0.1, 0.05)])
 def test_gradient_equals_central_finite_differences(hidden, out, n_out, penalty):
@@ -105,11 +107,12 @@ def test_loss_and_gradient_equal_sklearn_backprop(out, n_out, weighted, sparse):
 
 
 @pytest.mark.parametrize("out, n_out", CASES)
-def test_float32_gradient_is_float64_gradient_rounded(out, n_out):
+@pytest.mark.parametrize("hidden", ["tanh", "leaky_relu", "elu", "gelu", "silu"])
+def test_float32_gradient_is_float64_gradient_rounded(out, n_out, hidden):
     units, X, Y, params, sw = _problem(out, n_out)
     g64, g32 = np.empty_like(params), np.empty(len(params), np.float32)
-    core64 = MLPCore(units, "tanh", out, np.float64, N, True, l2=0.1)
-    core32 = MLPCore(units, "tanh", out, np.float32, N, True, l2=0.1)
+    core64 = MLPCore(units, hidden, out, np.float64, N, True, l2=0.1)
+    core32 = MLPCore(units, hidden, out, np.float32, N, True, l2=0.1)
     loss64 = core64.loss_grad(params, g64, X, Y, sw)
     loss32 = core32.loss_grad(params.astype(np.float32), g32, X.astype(np.float32),
                               Y.astype(np.float32), sw.astype(np.float32))

@@ -36,6 +36,11 @@ from fastopt._solver_param import OptimizerObject
 from fastopt._validation_data import check_validation_pairing
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
 from fastopt.neural_network._mlp_fast import MLPCore, get_learning_rate, set_learning_rate
+from fastopt.neural_network._per_layer import (
+    HIDDEN_ACTIVATIONS,
+    init_activations,
+    layer_activations,
+)
 from fastopt.neural_network._solvers import STRING_SOLVERS, make_optimizer
 from fastopt.neural_network._validation import MLPValidation
 from fastopt.optim import ReduceOnPlateau, Schedule
@@ -137,7 +142,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
         "solver": [StrOptions(set(STRING_SOLVERS)), OptimizerObject(STRING_SOLVERS)],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -192,7 +197,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     def _core(self, layer_units, dtype, capacity, dense, out_activation, seed=0, train=False):
         l2, l1 = self._penalty_strengths()
-        return MLPCore(layer_units, self.activation, out_activation, dtype, capacity, dense,
+        activations = layer_activations(self.activation, len(layer_units) - 2)
+        return MLPCore(layer_units, activations, out_activation, dtype, capacity, dense,
                        l2=l2, l1=l1, dropout=self.dropout if train else 0.0, seed=seed)
 
     def _layer_units(self):
@@ -230,7 +236,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         if n > _SMALL_BATCH:
             return self._core(layer_units, params.dtype, min(n, _PREDICT_CHUNK), dense,
                               self.out_activation_).predict(params, X)
-        key = (layer_units, params.dtype, dense, self.activation, self.out_activation_)
+        key = (layer_units, params.dtype, dense,
+               layer_activations(self.activation, len(layer_units) - 2), self.out_activation_)
         cached = _SMALL_CORES.get(self)
         if cached is None or cached[0] != key:
             cached = (key, threading.Lock(), self._core(layer_units, params.dtype, _SMALL_BATCH,
@@ -326,6 +333,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         hidden_layer_sizes = list(hidden_layer_sizes)
         if not all(isinstance(h, Integral) and h > 0 for h in hidden_layer_sizes):
             raise ValueError(f"hidden_layer_sizes must be integers > 0, got {hidden_layer_sizes}.")
+        layer_activations(self.activation, len(hidden_layer_sizes))
         if self.dropout > 0 and not self._is_stochastic():
             raise ValueError(
                 "dropout > 0 makes the objective random; it needs a stochastic solver "
@@ -408,8 +416,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
     def _initial_params(self, layer_units, dtype, random_state):
         """Flat parameters drawn in scikit-learn's order (layer by layer)."""
         coefs, intercepts = [], []
-        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-            coef, intercept = init_layer(self.weight_init, self.activation, fan_in, fan_out,
+        activations = init_activations(self.activation, len(layer_units) - 2)
+        for fan_in, fan_out, activation in zip(layer_units[:-1], layer_units[1:], activations):
+            coef, intercept = init_layer(self.weight_init, activation, fan_in, fan_out,
                                          random_state)
             coefs.append(coef.astype(dtype).ravel())
             intercepts.append(intercept.astype(dtype))

@@ -25,8 +25,17 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _COMMON_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', 'gelu', \
+'silu'} or list of str, default='relu'
+        Activation of the hidden layers, or a list (or tuple) with one name per
+        hidden layer. Beyond scikit-learn's four: 'leaky_relu' is
+        ``max(x, 0.01 x)`` (``torch.nn.LeakyReLU()``), 'elu' is ``x`` for
+        ``x > 0`` and ``exp(x) - 1`` otherwise (``torch.nn.ELU()``), 'gelu' is
+        ``x Phi(x)`` with the exact normal CDF ``Phi`` (``torch.nn.GELU()``),
+        'silu' is ``x / (1 + exp(-x))`` (``torch.nn.SiLU()``). The
+        initialisation of each weight layer follows the activation after it
+        (the output layer: the last hidden layer's), e.g. Glorot's factor 2
+        for 'logistic'.
     solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam'} or \
 fastopt.optim.Optimizer, default='adam'
         'lbfgs' is scipy's L-BFGS-B on the full-batch objective. 'sgd' and 'adam'
@@ -171,9 +180,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     A drop-in replacement for ``sklearn.neural_network.MLPClassifier``: the same
     parameters, defaults, fitted attributes and training rules (softmax output
     for multiclass, logistic for binary and multilabel, log-loss), with every
-    epoch run in compiled code without the GIL, plus more solvers, dropout,
-    L1/elastic-net penalties, gradient clipping, schedules, weight
-    initialisations and ``class_weight``.
+    epoch run in compiled code without the GIL, plus more solvers and
+    activations, dropout, L1/elastic-net penalties, gradient clipping,
+    schedules, weight initialisations and ``class_weight``.
 
     Parameters
     ----------{_COMMON_DOC}    class_weight : dict, 'balanced' or None, default=None
@@ -419,8 +428,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     A drop-in replacement for ``sklearn.neural_network.MLPRegressor``: the same
     parameters, defaults, fitted attributes and training rules (identity output
     with squared error, or exp output with the Poisson loss), with every epoch
-    run in compiled code without the GIL, plus more solvers, dropout,
-    L1/elastic-net penalties, gradient clipping, schedules and weight
+    run in compiled code without the GIL, plus more solvers and activations,
+    dropout, L1/elastic-net penalties, gradient clipping, schedules and weight
     initialisations. As in scikit-learn, the squared-error loss is averaged over
     outputs while its gradient is not (the gradient is ``n_outputs`` times that
     of the reported loss for multi-output targets).

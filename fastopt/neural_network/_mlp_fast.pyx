@@ -99,19 +99,35 @@ cdef extern from "fo_mlp_kernels.h" nogil:
     void fo_mlp_bias_relu_f64(double* z, const double* b, Py_ssize_t m, Py_ssize_t h)
     void fo_mlp_relu_delta_f32(float* d, const float* a, Py_ssize_t n)
     void fo_mlp_relu_delta_f64(double* d, const double* a, Py_ssize_t n)
+    void fo_mlp_bias_act_f32(int kind, float* z, const float* b, Py_ssize_t m, Py_ssize_t h,
+                             float* pre)
+    void fo_mlp_bias_act_f64(int kind, double* z, const double* b, Py_ssize_t m,
+                             Py_ssize_t h, double* pre)
+    void fo_mlp_act_delta_f32(int kind, float* d, const float* x, const float* mask,
+                              Py_ssize_t n)
+    void fo_mlp_act_delta_f64(int kind, double* d, const double* x, const double* mask,
+                              Py_ssize_t n)
 
-cpdef enum Activation:
-    ACT_IDENTITY = 0
-    ACT_LOGISTIC = 1
-    ACT_TANH = 2
-    ACT_RELU = 3
-    ACT_EXP = 4        # output only (Poisson regression)
-    ACT_SOFTMAX = 5    # output only (multiclass)
+    cpdef enum Activation "fo_mlp_act":
+        ACT_IDENTITY "FO_ACT_IDENTITY"
+        ACT_LOGISTIC "FO_ACT_LOGISTIC"
+        ACT_TANH "FO_ACT_TANH"
+        ACT_RELU "FO_ACT_RELU"
+        ACT_EXP "FO_ACT_EXP"            # output only (Poisson regression)
+        ACT_SOFTMAX "FO_ACT_SOFTMAX"    # output only (multiclass)
+        ACT_LEAKY_RELU "FO_ACT_LEAKY_RELU"
+        ACT_ELU "FO_ACT_ELU"
+        ACT_GELU "FO_ACT_GELU"
+        ACT_SILU "FO_ACT_SILU"
 
 ACTIVATION_CODES = {
     "identity": ACT_IDENTITY, "logistic": ACT_LOGISTIC, "tanh": ACT_TANH,
-    "relu": ACT_RELU, "exp": ACT_EXP, "softmax": ACT_SOFTMAX,
+    "relu": ACT_RELU, "exp": ACT_EXP, "softmax": ACT_SOFTMAX, "leaky_relu": ACT_LEAKY_RELU,
+    "elu": ACT_ELU, "gelu": ACT_GELU, "silu": ACT_SILU,
 }
+# activations of hidden layers (every code but the output-only exp and softmax)
+HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu",
+                      "silu")
 
 cdef enum:
     MAX_LAYERS = 64
@@ -124,13 +140,14 @@ cdef struct Net:
     Py_ssize_t b_off[MAX_LAYERS]     # offset of intercepts_[l]
     Py_ssize_t n_coef                # coefs_ occupy params[0:n_coef]
     Py_ssize_t n_params
-    int hidden
+    int hidden[MAX_LAYERS]           # hidden[l]: activation of hidden layer l (1 <= l < n_w)
     int out
     double dropout                   # drop probability on hidden units
     double l2                        # penalty = l2/2 ||W||^2 + l1 ||W||_1
     double l1
     Py_ssize_t cap                   # rows of the workspaces
     void* act[MAX_LAYERS + 1]        # act[0]: gathered input; act[l]: layer l output
+    void* pre[MAX_LAYERS + 1]        # pre-activation of layer l, where act' needs it (or NULL)
     void* mask[MAX_LAYERS + 1]       # dropout scale per hidden unit (or NULL)
     void* delta[MAX_LAYERS + 1]      # delta[l]: back-propagated delta of hidden layer l
     void* y
@@ -272,11 +289,12 @@ cdef void _first_layer_grad_csr(const Net* net, const Input* inp, const Py_ssize
 
 
 cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t m,
-                           Py_ssize_t h, const floating* mask) noexcept nogil:
-    """``Z = act(Z + b)``, times the inverted-dropout ``mask`` if given.
+                           Py_ssize_t h, const floating* mask, floating* pre) noexcept nogil:
+    """``Z = act(Z + b)``, times the inverted-dropout ``mask`` if given; ``pre``
+    (if given) receives ``Z + b``.
 
     One loop per activation so that each inner loop vectorises; ReLU (the
-    default) runs as a C kernel with an AVX2 clone.
+    default) and the activations after it run as C kernels with an AVX2 clone.
     """
     cdef Py_ssize_t i, j
     cdef floating* z
@@ -285,6 +303,11 @@ cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t 
             fo_mlp_bias_relu_f32(Z, b, m, h)
         else:
             fo_mlp_bias_relu_f64(Z, b, m, h)
+    elif kind >= ACT_LEAKY_RELU:
+        if floating is float:
+            fo_mlp_bias_act_f32(kind, Z, b, m, h, pre)
+        else:
+            fo_mlp_bias_act_f64(kind, Z, b, m, h, pre)
     else:
         for i in range(m):
             z = Z + i * h
@@ -313,11 +336,17 @@ cdef void _draw_masks(floating** masks, const Net* net, Py_ssize_t m, fo_rng* rn
             mask[i] = keep_scale if fo_rng_uniform(rng) >= net.dropout else 0
 
 
-cdef void _delta_derivative(int kind, floating* D, const floating* A, const floating* mask,
-                            Py_ssize_t n) noexcept nogil:
-    """``D *= act'(A)`` (times the dropout mask, through which A was scaled)."""
+cdef void _delta_derivative(int kind, floating* D, const floating* A, const floating* pre,
+                            const floating* mask, Py_ssize_t n) noexcept nogil:
+    """``D *= act'(A)`` (times the dropout mask, through which A was scaled);
+    ``act'`` of the activations after ReLU is read from ``pre`` where kept."""
     cdef Py_ssize_t i
-    if mask != NULL:
+    if kind >= ACT_LEAKY_RELU:
+        if floating is float:
+            fo_mlp_act_delta_f32(kind, D, pre if pre != NULL else A, mask, n)
+        else:
+            fo_mlp_act_delta_f64(kind, D, pre if pre != NULL else A, mask, n)
+    elif mask != NULL:
         for i in range(n):
             if mask[i] == 0:
                 D[i] = 0
@@ -498,6 +527,11 @@ ctypedef struct ParamJob:
     double* sumabs
 
 
+cdef inline floating* _rows_of(floating* buf, Py_ssize_t i0, Py_ssize_t h) noexcept nogil:
+    """Row ``i0`` of the ``h``-column workspace ``buf``, or NULL if it has none."""
+    return buf + i0 * h if buf != NULL else NULL
+
+
 cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
                       Py_ssize_t i1) noexcept nogil:
     cdef Net* net = job.net
@@ -527,12 +561,14 @@ cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
                  <const floating*> net.act[l] + i0 * fan_in, fan_in, params + net.w_off[l],
                  fan_out, <floating> 0, Z, fan_out)
         if l + 1 < n_w:
-            _bias_activation(net.hidden, Z, params + net.b_off[l], nr, fan_out,
+            _bias_activation(net.hidden[l + 1], Z, params + net.b_off[l], nr, fan_out,
                              <const floating*> net.mask[l + 1] + i0 * fan_out
-                             if job.masked else NULL)
+                             if job.masked else NULL,
+                             _rows_of(<floating*> net.pre[l + 1], i0, fan_out)
+                             if job.mode == MODE_TRAIN else NULL)
         else:
             _bias_activation(ACT_IDENTITY, Z, params + net.b_off[l], nr, fan_out,
-                             <const floating*> NULL)
+                             <const floating*> NULL, <floating*> NULL)
     Z = <floating*> net.act[n_w] + i0 * k
     if job.mode == MODE_PREDICT:
         _output_activation(net.out, Z, nr, k)
@@ -548,7 +584,8 @@ cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
         prev = <floating*> net.delta[l] + i0 * fan_in
         gemm(False, True, nr, fan_in, fan_out, <floating> 1, D, fan_out,
              params + net.w_off[l], fan_out, <floating> 0, prev, fan_in)
-        _delta_derivative(net.hidden, prev, <const floating*> net.act[l] + i0 * fan_in,
+        _delta_derivative(net.hidden[l], prev, <const floating*> net.act[l] + i0 * fan_in,
+                          _rows_of(<floating*> net.pre[l], i0, fan_in),
                           <const floating*> net.mask[l] + i0 * fan_in if job.masked else NULL,
                           nr * fan_in)
         D = prev
@@ -943,8 +980,10 @@ cdef class MLPCore:
     ----------
     layer_units : sequence of int
         Units per layer, input first.
-    hidden, out : str
-        Hidden and output activation names (``ACTIVATION_CODES``).
+    hidden : str or sequence of str
+        Hidden activation name (``HIDDEN_ACTIVATIONS``), or one per hidden layer.
+    out : str
+        Output activation name (``ACTIVATION_CODES``).
     dtype : numpy dtype
         float32 or float64; every array handed to the methods has this dtype.
     capacity : int
@@ -968,7 +1007,7 @@ cdef class MLPCore:
     cdef readonly Py_ssize_t n_params
     cdef readonly Py_ssize_t n_coef
 
-    def __init__(self, layer_units, str hidden, str out, dtype, Py_ssize_t capacity,
+    def __init__(self, layer_units, hidden, str out, dtype, Py_ssize_t capacity,
                  bint dense, double l2=0.0, double l1=0.0, double dropout=0.0,
                  unsigned long long seed=0):
         cdef int l, n_w = len(layer_units) - 1
@@ -991,7 +1030,12 @@ cdef class MLPCore:
         self.net.n_params = off
         self.n_params = off
         self.n_coef = self.net.n_coef
-        self.net.hidden = ACTIVATION_CODES[hidden]
+        hidden = [hidden] * (n_w - 1) if isinstance(hidden, str) else list(hidden)
+        if len(hidden) != n_w - 1 or not set(hidden) <= set(HIDDEN_ACTIVATIONS):
+            raise ValueError(f"hidden must be one of {HIDDEN_ACTIVATIONS} or a list of "
+                             f"{n_w - 1} of them, got {hidden}")
+        for l in range(1, n_w):
+            self.net.hidden[l] = ACTIVATION_CODES[hidden[l - 1]]
         self.net.out = ACTIVATION_CODES[out]
         self.net.dropout = dropout
         self.net.l2 = l2
@@ -1007,6 +1051,8 @@ cdef class MLPCore:
                 self.net.mask[l] = self._buffer(capacity * self.net.units[l])
             if l < n_w:
                 self.net.delta[l] = self._buffer(capacity * self.net.units[l])
+            if l < n_w and self.net.hidden[l] in (ACT_GELU, ACT_SILU):
+                self.net.pre[l] = self._buffer(capacity * self.net.units[l])
         self.net.y = self._buffer(capacity * self.net.units[n_w])
         self.net.sw = self._buffer(capacity)
         row_loss = np.empty(max(capacity, 1))

@@ -1,0 +1,125 @@
+"""The MLP building blocks beyond scikit-learn's equal PyTorch's modules.
+
+Full-batch gradient descent (solver='sgd', momentum 0, constant rate, no
+penalty, one minibatch of all rows per epoch: plain ``W -= lr dJ/dW``) from
+the same initial weights, in float64, must leave the same weights as a
+``torch.nn.Sequential`` of the same modules trained by the same steps, and
+the trained networks must predict the same. Skipped without torch.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from _mlp_layout import unflatten
+from fastopt.neural_network import MLPClassifier, MLPRegressor
+
+torch = pytest.importorskip("torch")
+
+HIDDEN = (7, 5)
+N, STEPS, LR, SEED = 40, 6, 0.1, 3
+MODULES = {
+    "leaky_relu": torch.nn.LeakyReLU,
+    "elu": torch.nn.ELU,
+    "gelu": torch.nn.GELU,
+    "silu": torch.nn.SiLU,
+    "tanh": torch.nn.Tanh,
+    "relu": torch.nn.ReLU,
+}
+GD = dict(solver="sgd", batch_size=N, momentum=0.0, learning_rate="constant",
+          learning_rate_init=LR, alpha=0.0, max_iter=STEPS, tol=0.0, n_iter_no_change=STEPS,
+          random_state=SEED)
+
+
+def _initial_weights(units):
+    """scikit-learn's Glorot-uniform draws (factor 6) for ``random_state=SEED``."""
+    rs = np.random.RandomState(SEED)
+    coefs, intercepts = [], []
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        bound = np.sqrt(6.0 / (fan_in + fan_out))
+        coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(rs.uniform(-bound, bound, fan_out))
+    return np.concatenate([c.ravel() for c in coefs] + intercepts)
+
+
+def _torch_model(units, activations):
+    coefs, intercepts = unflatten(_initial_weights(units), units)
+    layers = []
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        linear = torch.nn.Linear(*W.shape, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W.T.copy()))
+            linear.bias.copy_(torch.from_numpy(b.copy()))
+        layers.append(linear)
+        if i < len(activations):
+            layers.append(MODULES[activations[i]]())
+    return torch.nn.Sequential(*layers)
+
+
+def _train_torch(model, X, target, loss_fn, lr=LR):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    Xt = torch.from_numpy(X)
+    for _ in range(STEPS):
+        opt.zero_grad()
+        loss_fn(model(Xt), target).backward()
+        opt.step()
+    return model
+
+
+def _fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+def _assert_same_weights(est, model):
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    for W, b, linear in zip(est.coefs_, est.intercepts_, linears):
+        np.testing.assert_allclose(W, linear.weight.detach().numpy().T, rtol=1e-10,
+                                   atol=1e-12)
+        np.testing.assert_allclose(b, linear.bias.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "elu", "gelu", "silu",
+                                        ("gelu", "leaky_relu"), ["silu", "elu"],
+                                        ("relu", "gelu")])
+def test_full_batch_descent_equals_torch_for_each_activation(activation):
+    X, y = make_classification(N, 6, n_informative=4, n_classes=3, random_state=0)
+    est = _fit(MLPClassifier(HIDDEN, activation=activation, **GD), X, y)
+    activations = [activation] * 2 if isinstance(activation, str) else list(activation)
+    model = _train_torch(_torch_model([6, *HIDDEN, 3], activations), X, torch.from_numpy(y),
+                         torch.nn.functional.cross_entropy)
+    _assert_same_weights(est, model)
+    with torch.no_grad():
+        proba = torch.softmax(model(torch.from_numpy(X)), dim=1).numpy()
+    np.testing.assert_allclose(est.predict_proba(X), proba, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "elu", "gelu", "silu"])
+def test_kinks_and_tails_equal_torch(activation):
+    """Pre-activations exactly 0 (leaky ReLU's kink, where torch's slope is 0.01)
+    and far in both tails (exp overflow in SiLU, ELU and GELU) train as in torch."""
+    X = np.array([[0.0], [1.0], [-1.0], [40.0], [-40.0], [800.0], [-800.0]])
+    y = np.linspace(-1.0, 1.0, len(X))
+    model = _torch_model([1, 4, 1], [activation])
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[1.0], [0.5], [-1.0], [2.0]]))
+        model[0].bias.zero_()
+        model[2].weight.mul_(1e-3)
+    params = dict(GD, batch_size=len(X), learning_rate_init=1e-6)
+    est = _fit(MLPRegressor(hidden_layer_sizes=(4,), activation=activation,
+                            **dict(params, max_iter=1)), X, y)
+    est.coefs_ = [m.weight.detach().numpy().T.copy() for m in (model[0], model[2])]
+    est.intercepts_ = [m.bias.detach().numpy().copy() for m in (model[0], model[2])]
+    _fit(est.set_params(warm_start=True, max_iter=STEPS), X, y)
+    _train_torch(model, X, torch.from_numpy(y).reshape(-1, 1), _half_squared_error, lr=1e-6)
+    _assert_same_weights(est, model)
+
+
+def _half_squared_error(out, target):
+    """scikit-learn's squared-error objective: half the squared error summed over
+    outputs, averaged over samples."""
+    return 0.5 * ((out - target) ** 2).sum(dim=1).mean()
