@@ -2,10 +2,11 @@
 
 Estimators are checked with their defaults (``max_iter=100``, as scikit-learn
 checks its own MLPs), with an optimizer object plus dropout, and with each
-activation fastopt adds (one as a per-layer list). Dropout draws
-a new mask for every sample visit, so fitting with repeated rows cannot equal
-fitting with integer sample weights: the two sample-weight equivalence checks
-are the only expected failures, and only for the dropout variants.
+activation and regression loss fastopt adds (one activation as a per-layer
+list). Dropout draws a new mask for every sample visit, so fitting with
+repeated rows cannot equal fitting with integer sample weights: the two
+sample-weight equivalence checks are the only expected failures, and only for
+the dropout variants.
 """
 
 import pytest
@@ -24,6 +25,8 @@ ESTIMATORS = [
     MLPRegressor(activation="elu", max_iter=100),
     MLPClassifier(activation="gelu", max_iter=100),
     MLPRegressor(activation=["silu"], max_iter=100),
+    MLPRegressor(loss="absolute_error", max_iter=100),
+    MLPRegressor(loss="huber", huber_delta=0.5, max_iter=100),
 ]
 
 DROPOUT_REASON = "dropout masks differ between repeated rows and weighted rows"

@@ -176,3 +176,45 @@ def test_dropout_masks_are_inverted_and_backpropagated():
             delta = (delta @ coefs[i].T) * masks[i - 1] * (1 - hidden[i - 1] ** 2)
     np.testing.assert_allclose(grads, np.concatenate([g.ravel() for g in gc] + gi),
                                rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("loss, delta", [("absolute_error", 1.0), ("huber", 1.0),
+                                         ("huber", 0.3)])
+@pytest.mark.parametrize("n_out", [1, 3])
+@pytest.mark.parametrize("hidden", ["tanh", "gelu"])
+def test_robust_loss_gradient_equals_central_finite_differences(loss, delta, n_out, hidden):
+    units, X, Y, params, sw = _problem("identity", n_out)
+    Y *= 2.0  # residuals on both sides of delta
+    core = MLPCore(units, hidden, "identity", np.float64, 4, True, l2=0.3, loss=loss,
+                   huber_delta=delta)
+    grads = np.empty_like(params)
+    core.loss_grad(params, grads, X, Y, sw)
+    h = 1e-6
+    numeric = np.array([(_loss(core, params + h * e, X, Y, sw)
+                         - _loss(core, params - h * e, X, Y, sw)) / (2 * h)
+                        for e in np.eye(len(params))])
+    np.testing.assert_allclose(grads, numeric, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "huber"])
+def test_robust_loss_value_is_the_weighted_mean_of_the_numpy_loss(loss):
+    units, X, Y, params, sw = _problem("identity", 3)
+    Y *= 2.0
+    core = MLPCore(units, "tanh", "identity", np.float64, 4, True, loss=loss,
+                   huber_delta=0.7)
+    r = np.abs(core.predict(params, X) - Y)
+    per_row = r if loss == "absolute_error" else np.where(r <= 0.7, 0.5 * r * r,
+                                                          0.7 * (r - 0.35))
+    assert _loss(core, params, X, Y, sw) == pytest.approx(
+        np.sum(sw * per_row.mean(axis=1)) / sw.sum(), rel=1e-12)
+    assert 0 < (r <= 0.7).mean() < 1
+
+
+def test_absolute_error_gradient_is_zero_where_the_prediction_is_exact():
+    """sign(0) = 0, as torch's L1Loss: targets equal to the outputs give no gradient."""
+    units, X, _, params, sw = _problem("identity", 2)
+    core = MLPCore(units, "tanh", "identity", np.float64, 4, True, loss="absolute_error")
+    Y = core.predict(params, X)
+    grads = np.empty_like(params)
+    assert core.loss_grad(params, grads, X, Y, sw) == 0.0
+    np.testing.assert_array_equal(grads, 0.0)

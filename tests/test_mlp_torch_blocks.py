@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 from _mlp_layout import unflatten
@@ -123,3 +123,45 @@ def _half_squared_error(out, target):
     """scikit-learn's squared-error objective: half the squared error summed over
     outputs, averaged over samples."""
     return 0.5 * ((out - target) ** 2).sum(dim=1).mean()
+
+
+def _weighted_mean(loss_module, weights):
+    """The module's loss per element (reduction='none'), each sample's mean over
+    outputs, averaged over samples with ``weights``."""
+    def loss(out, target):
+        w = torch.from_numpy(weights)
+        return (w * loss_module(out, target).mean(dim=1)).sum() / w.sum()
+    return loss
+
+
+@pytest.mark.parametrize("loss, delta", [("absolute_error", 1.0), ("huber", 1.0),
+                                         ("huber", 0.25)])
+@pytest.mark.parametrize("n_targets", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_full_batch_descent_equals_torch_for_each_robust_loss(loss, delta, n_targets,
+                                                              weighted):
+    X, y = make_regression(N, 6, n_targets=n_targets, noise=5.0, random_state=0)
+    y = y / np.abs(y).std()
+    sw = np.random.RandomState(1).uniform(0.2, 2.0, N) if weighted else None
+    est = MLPRegressor(loss=loss, huber_delta=delta, hidden_layer_sizes=HIDDEN,
+                       activation="gelu", **GD)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y, sample_weight=sw)
+    module = (torch.nn.L1Loss(reduction="none") if loss == "absolute_error"
+              else torch.nn.HuberLoss(reduction="none", delta=delta))
+    if not weighted:  # then the loss is torch's own mean reduction
+        module = (torch.nn.L1Loss() if loss == "absolute_error"
+                  else torch.nn.HuberLoss(delta=delta))
+    target = torch.from_numpy(y.reshape(N, -1))
+    model = _torch_model([6, *HIDDEN, n_targets], ["gelu", "gelu"])
+    objective = module if not weighted else _weighted_mean(module, sw)
+    with torch.no_grad():
+        initial_loss = float(objective(model(torch.from_numpy(X)), target))
+    # loss_curve_[0]: the full-batch objective at the initial weights
+    assert est.loss_curve_[0] == pytest.approx(initial_loss, rel=1e-12)
+    _assert_same_weights(est, _train_torch(model, X, target, objective))
+    with torch.no_grad():
+        expected = model(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(est.predict(X).reshape(N, -1), expected, rtol=1e-10,
+                               atol=1e-12)

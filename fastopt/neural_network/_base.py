@@ -199,7 +199,13 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         l2, l1 = self._penalty_strengths()
         activations = layer_activations(self.activation, len(layer_units) - 2)
         return MLPCore(layer_units, activations, out_activation, dtype, capacity, dense,
-                       l2=l2, l1=l1, dropout=self.dropout if train else 0.0, seed=seed)
+                       l2=l2, l1=l1, dropout=self.dropout if train else 0.0, seed=seed,
+                       **self._loss_options())
+
+    def _loss_options(self):
+        """``loss`` and ``huber_delta`` of ``MLPCore`` for a loss other than the
+        output activation's (none here; see ``MLPRegressor``)."""
+        return {}
 
     def _layer_units(self):
         return [self.n_features_in_] + [c.shape[1] for c in self.coefs_]

@@ -125,6 +125,14 @@ ACTIVATION_CODES = {
     "relu": ACT_RELU, "exp": ACT_EXP, "softmax": ACT_SOFTMAX, "leaky_relu": ACT_LEAKY_RELU,
     "elu": ACT_ELU, "gelu": ACT_GELU, "silu": ACT_SILU,
 }
+cpdef enum Loss:
+    LOSS_CANONICAL = 0   # the output activation's: squared error, Poisson or log-loss
+    LOSS_ABSOLUTE_ERROR = 1
+    LOSS_HUBER = 2
+
+# losses other than the output activation's (identity output only)
+LOSS_CODES = {"absolute_error": LOSS_ABSOLUTE_ERROR, "huber": LOSS_HUBER}
+
 # activations of hidden layers (every code but the output-only exp and softmax)
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu",
                       "silu")
@@ -142,6 +150,8 @@ cdef struct Net:
     Py_ssize_t n_params
     int hidden[MAX_LAYERS]           # hidden[l]: activation of hidden layer l (1 <= l < n_w)
     int out
+    int loss                         # Loss code
+    double huber_delta
     double dropout                   # drop probability on hidden units
     double l2                        # penalty = l2/2 ||W||^2 + l1 ||W||_1
     double l1
@@ -365,16 +375,45 @@ cdef void _delta_derivative(int kind, floating* D, const floating* A, const floa
             D[i] *= A[i] * (1 - A[i])
 
 
-cdef void _output_loss_delta(int kind, floating* Z, const floating* Y, const floating* sw,
+cdef inline double _robust_row(int loss, floating delta, floating* z, const floating* y,
+                               floating w, Py_ssize_t k) noexcept nogil:
+    """Absolute-error or Huber loss of one row of identity outputs ``z``, the mean
+    over its ``k`` outputs; ``z`` becomes ``w`` times the loss gradient.
+
+    The gradient of ``|r|`` is ``sign(r)``, 0 at ``r = 0``; Huber is ``r^2 / 2``
+    for ``|r| <= delta``, else ``delta (|r| - delta / 2)`` (torch's L1Loss and
+    HuberLoss).
+    """
+    cdef Py_ssize_t j
+    cdef floating r, a, g
+    cdef double row_loss = 0.0
+    for j in range(k):
+        r = z[j] - y[j]
+        a = r if r >= 0 else -r
+        g = (r > 0) - (r < 0)
+        if loss != LOSS_HUBER:
+            row_loss += a
+        elif a <= delta:
+            row_loss += 0.5 * r * r
+            g = r
+        else:
+            row_loss += delta * (a - 0.5 * delta)
+            g *= delta
+        z[j] = g * w / k
+    return row_loss / k
+
+
+cdef void _output_loss_delta(const Net* net, floating* Z, const floating* Y, const floating* sw,
                              Py_ssize_t m, Py_ssize_t k, double* loss) noexcept nogil:
     """Apply the output activation to ``Z``; ``loss[i]`` = weighted loss of row i.
 
     On return ``Z`` holds the output delta ``(p - y) w`` (the gradient of the
     loss with respect to the pre-activation for the canonical link of each
-    output: identity/squared error, exp/Poisson, logistic and softmax/log-loss).
-    Probabilities are clipped to ``[eps, 1 - eps]`` inside the log, as in
-    scikit-learn.
+    output: identity/squared error, exp/Poisson, logistic and softmax/log-loss),
+    or the robust loss's delta (``_robust_row``). Probabilities are clipped to
+    ``[eps, 1 - eps]`` inside the log, as in scikit-learn.
     """
+    cdef int kind = net.out
     cdef Py_ssize_t i, j
     cdef floating* z
     cdef const floating* y
@@ -386,7 +425,9 @@ cdef void _output_loss_delta(int kind, floating* Z, const floating* Y, const flo
         if sw != NULL:
             w = sw[i]
         row_loss = 0.0
-        if kind == ACT_SOFTMAX:
+        if net.loss != LOSS_CANONICAL:
+            row_loss = _robust_row(net.loss, <floating> net.huber_delta, z, y, w, k)
+        elif kind == ACT_SOFTMAX:
             mx = z[0]
             for j in range(1, k):
                 if z[j] > mx:
@@ -575,7 +616,7 @@ cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
         return
     if job.sw != NULL:
         sw = <const floating*> net.sw + i0
-    _output_loss_delta(net.out, Z, <const floating*> net.y + i0 * k, sw, nr, k,
+    _output_loss_delta(net, Z, <const floating*> net.y + i0 * k, sw, nr, k,
                        net.row_loss + i0)
     D = Z
     for l in range(n_w - 1, 0, -1):
@@ -997,6 +1038,11 @@ cdef class MLPCore:
         Probability of dropping a hidden unit during training.
     seed : int
         Seeds the shuffling and dropout generators (two streams).
+    loss : {None, 'absolute_error', 'huber'}
+        None: the loss of the output activation; otherwise that loss on
+        identity outputs (``LOSS_CODES``), averaged over the outputs.
+    huber_delta : float
+        Threshold of the Huber loss.
     """
 
     cdef Net net
@@ -1009,7 +1055,7 @@ cdef class MLPCore:
 
     def __init__(self, layer_units, hidden, str out, dtype, Py_ssize_t capacity,
                  bint dense, double l2=0.0, double l1=0.0, double dropout=0.0,
-                 unsigned long long seed=0):
+                 unsigned long long seed=0, loss=None, double huber_delta=1.0):
         cdef int l, n_w = len(layer_units) - 1
         cdef Py_ssize_t off = 0
         if n_w < 1 or n_w > MAX_LAYERS:
@@ -1037,6 +1083,11 @@ cdef class MLPCore:
         for l in range(1, n_w):
             self.net.hidden[l] = ACTIVATION_CODES[hidden[l - 1]]
         self.net.out = ACTIVATION_CODES[out]
+        if loss is not None and (out != "identity" or loss not in LOSS_CODES):
+            raise ValueError(f"loss must be None or one of {sorted(LOSS_CODES)} with the "
+                             f"identity output, got {loss!r} with {out!r}")
+        self.net.loss = LOSS_CANONICAL if loss is None else LOSS_CODES[loss]
+        self.net.huber_delta = huber_delta
         self.net.dropout = dropout
         self.net.l2 = l2
         self.net.l1 = l1
