@@ -1,4 +1,5 @@
-"""Per-hidden-layer options of the MLPs: activation lists, and what they refuse."""
+"""Per-layer options of the MLPs (activation and dropout lists, input dropout),
+and what they refuse."""
 
 import warnings
 
@@ -27,7 +28,7 @@ def _fit(est, X, y):
 @pytest.mark.parametrize("activation", [["relu"], ("relu", "tanh", "gelu"), []])
 def test_activation_list_of_the_wrong_length_raises(activation):
     X, y = _data()
-    with pytest.raises(ValueError, match=f"activation has {len(activation)} name\\(s\\) but "
+    with pytest.raises(ValueError, match=f"activation has {len(activation)} value\\(s\\) but "
                                          "the network has 2 hidden layers"):
         MLPClassifier((5, 4), activation=activation).fit(X, y)
 
@@ -88,3 +89,64 @@ def test_csr_input_trains_as_dense_input(activation):
     sparse = _fit(MLPRegressor(**params), sp.csr_matrix(X), y.astype(float))
     for a, b in zip(dense.coefs_ + dense.intercepts_, sparse.coefs_ + sparse.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dropout, message", [
+    ([0.1], "dropout has 1 value\\(s\\) but the network has 2 hidden layers"),
+    ((0.1, 0.2, 0.3), "dropout has 3 value\\(s\\)"),
+    ([0.1, 1.0], "in \\[0, 1\\)"),
+    ([-0.1, 0.2], "in \\[0, 1\\)"),
+    (1.0, "'dropout' parameter"),
+])
+def test_bad_dropout_raises(dropout, message):
+    X, y = _data()
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier((5, 4), dropout=dropout).fit(X, y)
+
+
+@pytest.mark.parametrize("params", [dict(input_dropout=0.2), dict(dropout=[0.0, 0.2])])
+def test_dropout_needs_a_stochastic_solver(params):
+    X, y = _data()
+    with pytest.raises(ValueError, match="stochastic solver"):
+        MLPClassifier((5, 4), solver="lbfgs", **params).fit(X, y)
+
+
+def test_input_dropout_must_be_a_rate():
+    X, y = _data()
+    with pytest.raises(ValueError, match="'input_dropout' parameter"):
+        MLPClassifier((5, 4), input_dropout=1.0).fit(X, y)
+
+
+def test_zero_rates_train_as_no_dropout():
+    X, y = _data()
+    params = dict(hidden_layer_sizes=(6, 5), max_iter=5, random_state=0)
+    plain = _fit(MLPClassifier(**params), X, y)
+    zeros = _fit(MLPClassifier(dropout=[0.0, 0.0], input_dropout=0.0, **params), X, y)
+    for a, b in zip(plain.coefs_ + plain.intercepts_, zeros.coefs_ + zeros.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_input_and_per_layer_dropout_fit_dense_csr_and_float32(sparse, dtype):
+    X, y = _data(200)
+    X = np.where(X > 0, X, 0.0).astype(dtype)
+    Xin = sp.csr_matrix(X) if sparse else X
+    before = Xin.copy()
+    est = _fit(MLPClassifier((16, 8), dropout=[0.1, 0.3], input_dropout=0.2, max_iter=60,
+                             learning_rate_init=0.01, random_state=0), Xin, y)
+    assert est.coefs_[0].dtype == dtype
+    assert est.score(Xin, y) > 0.7
+    assert (Xin != before).nnz == 0 if sparse else np.array_equal(Xin, before)
+    again = _fit(MLPClassifier((16, 8), dropout=[0.1, 0.3], input_dropout=0.2, max_iter=60,
+                               learning_rate_init=0.01, random_state=0), Xin, y)
+    np.testing.assert_array_equal(est.coefs_[0], again.coefs_[0])
+
+
+def test_float32_input_dropout_fit_is_close_to_float64():
+    X, y = _data()
+    params = dict(hidden_layer_sizes=(8,), dropout=[0.2], input_dropout=0.2, max_iter=10,
+                  random_state=0)
+    fit64 = _fit(MLPClassifier(**params), X, y)
+    fit32 = _fit(MLPClassifier(**params), X.astype(np.float32), y)
+    np.testing.assert_allclose(fit32.coefs_[0], fit64.coefs_[0], rtol=1e-3, atol=1e-4)

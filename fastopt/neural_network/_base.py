@@ -40,6 +40,7 @@ from fastopt.neural_network._per_layer import (
     HIDDEN_ACTIVATIONS,
     init_activations,
     layer_activations,
+    layer_dropouts,
 )
 from fastopt.neural_network._solvers import STRING_SOLVERS, make_optimizer
 from fastopt.neural_network._validation import MLPValidation
@@ -164,7 +165,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"})],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
@@ -198,8 +200,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
     def _core(self, layer_units, dtype, capacity, dense, out_activation, seed=0, train=False):
         l2, l1 = self._penalty_strengths()
         activations = layer_activations(self.activation, len(layer_units) - 2)
+        dropout = layer_dropouts(self.dropout, len(layer_units) - 2) if train else 0.0
         return MLPCore(layer_units, activations, out_activation, dtype, capacity, dense,
-                       l2=l2, l1=l1, dropout=self.dropout if train else 0.0, seed=seed,
+                       l2=l2, l1=l1, dropout=dropout, seed=seed,
+                       input_dropout=self.input_dropout if train else 0.0,
                        **self._loss_options())
 
     def _loss_options(self):
@@ -340,10 +344,13 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         if not all(isinstance(h, Integral) and h > 0 for h in hidden_layer_sizes):
             raise ValueError(f"hidden_layer_sizes must be integers > 0, got {hidden_layer_sizes}.")
         layer_activations(self.activation, len(hidden_layer_sizes))
-        if self.dropout > 0 and not self._is_stochastic():
+        dropped = (any(layer_dropouts(self.dropout, len(hidden_layer_sizes)))
+                   or self.input_dropout > 0)
+        if dropped and not self._is_stochastic():
             raise ValueError(
-                "dropout > 0 makes the objective random; it needs a stochastic solver "
-                "('sgd', 'adam', ... or an optimizer object), not solver='lbfgs'."
+                "dropout > 0 or input_dropout > 0 makes the objective random; it needs a "
+                "stochastic solver ('sgd', 'adam', ... or an optimizer object), not "
+                "solver='lbfgs'."
             )
         if self.record_gradient_norms and not self._is_stochastic():
             raise ValueError(

@@ -99,9 +99,17 @@ default='constant'
         Epochs without ``tol`` improvement before stopping.
     max_fun : int, default=15000
         Maximum number of loss evaluations of 'lbfgs'.
-    dropout : float, default=0.0
-        Inverted-dropout probability on hidden units during training (stochastic
-        solvers only); the masks come from a generator seeded by random_state.
+    dropout : float or list of float, default=0.0
+        Inverted-dropout probability on hidden units during training
+        (stochastic solvers only), or a list (or tuple) with one rate in [0, 1)
+        per hidden layer. A dropped unit outputs 0 and a kept one is scaled by
+        ``1 / (1 - rate)``, as ``torch.nn.Dropout``; the masks come from a
+        generator seeded by random_state.
+    input_dropout : float, default=0.0
+        Inverted-dropout probability on the input features during training
+        (stochastic solvers only), as ``torch.nn.Dropout`` before the first
+        layer. With sparse input, each stored value of a minibatch row is
+        dropped or scaled (a copy: X is never changed); implicit zeros stay 0.
     penalty : {'l2', 'l1', 'elasticnet'}, default='l2'
         Penalty on the weights (not the intercepts): ``alpha/2 ||W||^2``,
         ``alpha ||W||_1`` or ``alpha (l1_ratio ||W||_1 + (1 - l1_ratio)/2 ||W||^2)``.
@@ -219,7 +227,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
                  weight_init="glorot_uniform", class_weight=None, progress=False,
-                 record_gradient_norms=False):
+                 record_gradient_norms=False, input_dropout=0.0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -252,6 +260,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.class_weight = class_weight
         self.progress = progress
         self.record_gradient_norms = record_gradient_norms
+        self.input_dropout = input_dropout
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -482,7 +491,7 @@ default='squared_error'
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
                  weight_init="glorot_uniform", progress=False, record_gradient_norms=False,
-                 huber_delta=1.0):
+                 huber_delta=1.0, input_dropout=0.0):
         self.loss = loss
         self.huber_delta = huber_delta
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -516,6 +525,7 @@ default='squared_error'
         self.weight_init = weight_init
         self.progress = progress
         self.record_gradient_norms = record_gradient_norms
+        self.input_dropout = input_dropout
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,

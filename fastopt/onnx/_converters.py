@@ -45,8 +45,8 @@ _MLP_TRAINING = {
     "solver", "alpha", "batch_size", "learning_rate", "learning_rate_init", "power_t",
     "max_iter", "shuffle", "random_state", "tol", "verbose", "warm_start", "momentum",
     "nesterovs_momentum", "early_stopping", "validation_fraction", "beta_1", "beta_2",
-    "epsilon", "n_iter_no_change", "max_fun", "dropout", "penalty", "l1_ratio", "clip_norm",
-    "clip_value", "weight_init", "class_weight", "progress",
+    "epsilon", "n_iter_no_change", "max_fun", "dropout", "input_dropout", "penalty",
+    "l1_ratio", "clip_norm", "clip_value", "weight_init", "class_weight", "progress",
 }
 # Parameters the graphs below (or skl2onnx's) implement.
 _UNDERSTOOD = {
