@@ -363,12 +363,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         n_samples, n_features = X.shape
         n_outputs = Y.shape[1]
         layer_units = [n_features] + hidden_layer_sizes + [n_outputs]
-        if not first_pass and layer_units != self._layer_units():
-            raise ValueError(
-                f"the network has layers {self._layer_units()}, but X and y with "
-                f"hidden_layer_sizes={self.hidden_layer_sizes} need {layer_units}; "
-                "refit with warm_start=False"
-            )
+        if not first_pass:
+            self._check_assigned_shapes(layer_units)
         dtype = X.dtype if first_pass else self.coefs_[0].dtype
         given_validation = self._given_validation(X_val, y_val, sample_weight_val, binarizer,
                                                   n_outputs, dtype)
@@ -425,6 +421,24 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             self.__dict__.pop("gradient_norms_", None)
         tasks.end()
         return self
+
+    def _check_assigned_shapes(self, layer_units):
+        """Raise a ``ValueError`` naming the first of ``coefs_``/``intercepts_`` whose
+        shape does not fit the network of ``layer_units`` (X, y and
+        ``hidden_layer_sizes``): a warm-started or partial fit starts from them."""
+        coef_shapes, icpt_shapes = _layer_shapes(layer_units)
+        hint = (f"for layer sizes {layer_units} (from X, y and hidden_layer_sizes="
+                f"{self.hidden_layer_sizes}); assign arrays of these shapes, or refit with "
+                "warm_start=False")
+        for name, shapes in (("coefs_", coef_shapes), ("intercepts_", icpt_shapes)):
+            arrays = getattr(self, name)
+            if len(arrays) != len(shapes):
+                raise ValueError(f"{name} has {len(arrays)} arrays, expected {len(shapes)} "
+                                 f"{hint}")
+            for i, (array, shape) in enumerate(zip(arrays, shapes)):
+                if np.shape(array) != shape:
+                    raise ValueError(f"{name}[{i}] has shape {np.shape(array)}, expected "
+                                     f"{shape} {hint}")
 
     def _initial_params(self, layer_units, dtype, random_state):
         """Flat parameters drawn in scikit-learn's order (layer by layer)."""
