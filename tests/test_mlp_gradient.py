@@ -36,6 +36,13 @@ def _loss(core, params, X, Y, sw):
     return core.loss_grad(params, np.empty_like(params), X, Y, sw)
 
 
+def _numeric_gradient(core, params, X, Y, sw, h=1e-6):
+    """Central finite differences of the core's full-batch objective."""
+    return np.array([(_loss(core, params + h * e, X, Y, sw)
+                      - _loss(core, params - h * e, X, Y, sw)) / (2 * h)
+                     for e in np.eye(len(params))])
+
+
 CASES = [("identity", 1), ("exp", 2), ("logistic", 1), ("logistic", 3), ("softmax", 4)]
 HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu",
           ("gelu", "elu"), ("silu", "leaky_relu")]
@@ -50,14 +57,8 @@ def test_gradient_equals_central_finite_differences(hidden, out, n_out, penalty)
     core = MLPCore(units, hidden, out, np.float64, 4, True, l2=l2, l1=l1)
     grads = np.empty_like(params)
     core.loss_grad(params, grads, X, Y, sw)
-    h = 1e-6
-    numeric = np.empty_like(params)
-    for i in range(len(params)):
-        step = np.zeros_like(params)
-        step[i] = h
-        numeric[i] = (_loss(core, params + step, X, Y, sw)
-                      - _loss(core, params - step, X, Y, sw)) / (2 * h)
-    np.testing.assert_allclose(grads, numeric, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(grads, _numeric_gradient(core, params, X, Y, sw), rtol=1e-5,
+                               atol=1e-7)
 
 
 def test_multioutput_squared_error_gradient_follows_sklearn_convention():
@@ -67,11 +68,8 @@ def test_multioutput_squared_error_gradient_follows_sklearn_convention():
     core = MLPCore(units, "tanh", "identity", np.float64, N, True)
     grads = np.empty_like(params)
     core.loss_grad(params, grads, X, Y, sw)
-    h = 1e-6
-    numeric = np.array([(_loss(core, params + h * e, X, Y, sw)
-                         - _loss(core, params - h * e, X, Y, sw)) / (2 * h)
-                        for e in np.eye(len(params))])
-    np.testing.assert_allclose(grads, 3 * numeric, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(grads, 3 * _numeric_gradient(core, params, X, Y, sw),
+                               rtol=1e-5, atol=1e-7)
 
 
 def _sklearn_backprop(est, units, params, X, Y, sw, out):
@@ -189,11 +187,8 @@ def test_robust_loss_gradient_equals_central_finite_differences(loss, delta, n_o
                    huber_delta=delta)
     grads = np.empty_like(params)
     core.loss_grad(params, grads, X, Y, sw)
-    h = 1e-6
-    numeric = np.array([(_loss(core, params + h * e, X, Y, sw)
-                         - _loss(core, params - h * e, X, Y, sw)) / (2 * h)
-                        for e in np.eye(len(params))])
-    np.testing.assert_allclose(grads, numeric, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(grads, _numeric_gradient(core, params, X, Y, sw), rtol=1e-5,
+                               atol=1e-7)
 
 
 @pytest.mark.parametrize("loss", ["absolute_error", "huber"])

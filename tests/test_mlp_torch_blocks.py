@@ -14,7 +14,7 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
-from _mlp_layout import unflatten
+from _mlp_layout import glorot, torch_mlp
 from fastopt.neural_network import MLPClassifier, MLPRegressor
 
 torch = pytest.importorskip("torch")
@@ -34,29 +34,8 @@ GD = dict(solver="sgd", batch_size=N, momentum=0.0, learning_rate="constant",
           random_state=SEED)
 
 
-def _initial_weights(units):
-    """scikit-learn's Glorot-uniform draws (factor 6) for ``random_state=SEED``."""
-    rs = np.random.RandomState(SEED)
-    coefs, intercepts = [], []
-    for fan_in, fan_out in zip(units[:-1], units[1:]):
-        bound = np.sqrt(6.0 / (fan_in + fan_out))
-        coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)))
-        intercepts.append(rs.uniform(-bound, bound, fan_out))
-    return np.concatenate([c.ravel() for c in coefs] + intercepts)
-
-
 def _torch_model(units, activations):
-    coefs, intercepts = unflatten(_initial_weights(units), units)
-    layers = []
-    for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        linear = torch.nn.Linear(*W.shape, dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T.copy()))
-            linear.bias.copy_(torch.from_numpy(b.copy()))
-        layers.append(linear)
-        if i < len(activations):
-            layers.append(MODULES[activations[i]]())
-    return torch.nn.Sequential(*layers)
+    return torch_mlp(torch, glorot(units, SEED), units, [MODULES[a] for a in activations])
 
 
 def _train_torch(model, X, target, loss_fn, lr=LR):

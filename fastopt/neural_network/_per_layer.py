@@ -13,11 +13,20 @@ from fastopt.neural_network._mlp_fast import HIDDEN_ACTIVATIONS
 __all__ = ["HIDDEN_ACTIVATIONS", "init_activations", "layer_activations", "layer_dropouts"]
 
 
-def _check_length(name, values, n_hidden):
+def _per_layer(name, value, n_hidden, single, is_valid, valid):
+    """``value`` repeated ``n_hidden`` times if it is a ``single``, else the
+    tuple of a list with one valid value per hidden layer."""
+    if isinstance(value, single):
+        return (value,) * n_hidden
+    values = tuple(value)
     if len(values) != n_hidden:
         raise ValueError(
             f"{name} has {len(values)} value(s) but the network has {n_hidden} hidden "
             f"layers; give one per hidden layer (or a single value for all)")
+    invalid = [v for v in values if not is_valid(v)]
+    if invalid:
+        raise ValueError(f"{name} has invalid values {invalid}; each must be {valid}")
+    return values
 
 
 def layer_activations(activation, n_hidden):
@@ -35,15 +44,8 @@ def layer_activations(activation, n_hidden):
     ValueError
         If a list does not have ``n_hidden`` names, or names an unknown activation.
     """
-    if isinstance(activation, str):
-        return (activation,) * n_hidden
-    names = tuple(activation)
-    _check_length("activation", names, n_hidden)
-    unknown = [name for name in names if name not in HIDDEN_ACTIVATIONS]
-    if unknown:
-        raise ValueError(f"activation has unknown names {unknown}; each must be one of "
-                         f"{HIDDEN_ACTIVATIONS}")
-    return names
+    return _per_layer("activation", activation, n_hidden, str,
+                      lambda name: name in HIDDEN_ACTIVATIONS, f"one of {HIDDEN_ACTIVATIONS}")
 
 
 def init_activations(activation, n_hidden):
@@ -74,10 +76,7 @@ def layer_dropouts(dropout, n_hidden):
     ValueError
         If a list does not have ``n_hidden`` rates, or a rate is not a number in [0, 1).
     """
-    if isinstance(dropout, Real):
-        return (float(dropout),) * n_hidden
-    rates = tuple(dropout)
-    _check_length("dropout", rates, n_hidden)
-    if not all(isinstance(r, Real) and 0.0 <= r < 1.0 for r in rates):
-        raise ValueError(f"dropout rates must be numbers in [0, 1), got {list(rates)}")
-    return tuple(float(r) for r in rates)
+    rates = _per_layer("dropout", dropout, n_hidden, Real,
+                       lambda rate: isinstance(rate, Real) and 0.0 <= rate < 1.0,
+                       "a rate in [0, 1)")
+    return tuple(float(rate) for rate in rates)
