@@ -13,12 +13,14 @@ float32/float64 with ``floating``):
 * ``gemm`` (``fastopt/_blas.pxd``) -- row-major GEMM on
   ``scipy.linalg.cython_blas``.
 * ``_first_layer`` / ``_first_layer_grad_csr`` -- input layer product, dense
-  (GEMM on gathered rows) or CSR (sparse kernel, no densification).
+  (GEMM on gathered rows) or CSR (sparse kernel, no densification; with input
+  dropout it reads the dropped copies of the stored values, ``_csr_row_values``).
 * ``_bias_activation`` / ``_delta_derivative`` -- one pass per layer that
   fuses bias add, activation and inverted dropout forward, and the
   activation derivative and dropout mask backward; ``_draw_masks``.
 * ``_output_loss_delta`` -- output activation (stable softmax, logistic,
-  exp, identity), weighted loss and output delta ``(p - y) w`` in one pass.
+  exp, identity), weighted loss and output delta ``(p - y) w`` in one pass;
+  ``_robust_row`` -- the absolute-error and Huber losses on identity outputs.
 * ``_run_rows`` / ``_run_grads`` -- one minibatch as two jobs of fixed
   blocks on fastopt's worker pool (see the *minibatch* section);
   ``_penalty`` -- the weight penalty, ``_penalty_step`` -- penalty and
