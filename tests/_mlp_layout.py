@@ -1,4 +1,7 @@
-"""scikit-learn's flat MLP parameter layout (``_pack`` order), shared by the MLP tests."""
+"""scikit-learn's flat MLP parameter layout (``_pack`` order) and initial
+weights, shared by the MLP tests."""
+
+import numpy as np
 
 
 def unflatten(flat, units):
@@ -12,3 +15,32 @@ def unflatten(flat, units):
         intercepts.append(flat[start:start + b])
         start += b
     return coefs, intercepts
+
+
+def glorot(units, seed):
+    """scikit-learn's Glorot-uniform initial parameters (factor 6, every
+    activation but logistic) for ``random_state=seed``, flat."""
+    rs = np.random.RandomState(seed)
+    coefs, intercepts = [], []
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        bound = np.sqrt(6.0 / (fan_in + fan_out))
+        coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(rs.uniform(-bound, bound, fan_out))
+    return np.concatenate([c.ravel() for c in coefs] + intercepts)
+
+
+def torch_mlp(torch, flat, units, activations):
+    """A float64 ``torch.nn.Sequential`` of Linear layers holding the flat
+    parameters ``flat``, each hidden one followed by a fresh module of the
+    class ``activations[i]`` (``torch`` is passed in: it is optional)."""
+    coefs, intercepts = unflatten(flat, units)
+    layers = []
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        linear = torch.nn.Linear(*W.shape, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W.T.copy()))
+            linear.bias.copy_(torch.from_numpy(b.copy()))
+        layers.append(linear)
+        if i < len(activations):
+            layers.append(activations[i]())
+    return torch.nn.Sequential(*layers)

@@ -9,6 +9,7 @@
   ``intercepts_`` (scikit-learn's worked example in its ``test_fit``).
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -134,3 +135,50 @@ def test_partial_fit_trains_a_hand_built_model_like_sklearn():
     for a, b in zip(est.coefs_ + est.intercepts_, ref.coefs_ + ref.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-10)
     np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("fo_cls, sk_cls", [(MLPRegressor, sk_nn.MLPRegressor),
+                                            (MLPClassifier, sk_nn.MLPClassifier)])
+def test_warm_start_fit_trains_assigned_weights_like_sklearn(fo_cls, sk_cls):
+    X, y = load_iris(return_X_y=True)
+    params = dict(solver="sgd", hidden_layer_sizes=(4, 3), shuffle=False, random_state=0,
+                  max_iter=1, learning_rate_init=0.01)
+    models = []
+    for cls in (sk_cls, fo_cls):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = cls(**params).fit(X, y)
+            rng = np.random.RandomState(1)
+            model.coefs_ = [rng.uniform(-1, 1, c.shape) for c in model.coefs_]
+            model.intercepts_ = [rng.uniform(-1, 1, b.shape) for b in model.intercepts_]
+            models.append(model.set_params(warm_start=True, max_iter=3).fit(X, y))
+    ref, est = models
+    for a, b in zip(est.coefs_ + est.intercepts_, ref.coefs_ + ref.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+@pytest.mark.parametrize("attribute, index, shape, expected", [
+    ("coefs_", 0, (4, 5), "(4, 3)"),
+    ("coefs_", 1, (2, 3), "(3, 1)"),
+    ("intercepts_", 0, (4,), "(3,)"),
+    ("intercepts_", 1, (1, 1), "(1,)"),
+])
+@pytest.mark.parametrize("method", ["partial_fit", "warm_start"])
+def test_assigned_weights_of_a_wrong_shape_raise(attribute, index, shape, expected, method):
+    X, y = X_IRIS, Y_IRIS.astype(float)
+    est = MLPRegressor(hidden_layer_sizes=3, max_iter=1, random_state=0).partial_fit(X, y)
+    getattr(est, attribute)[index] = np.zeros(shape)
+    message = f"{attribute}[{index}] has shape {shape}, expected {expected} for layer sizes"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        if method == "partial_fit":
+            est.partial_fit(X, y)
+        else:
+            est.set_params(warm_start=True).fit(X, y)
+
+
+def test_assigned_weights_missing_a_layer_raise():
+    est = MLPRegressor(hidden_layer_sizes=3, max_iter=1, random_state=0).partial_fit(
+        X_IRIS, Y_IRIS.astype(float))
+    est.coefs_ = est.coefs_[:1]
+    with pytest.raises(ValueError, match="coefs_ has 1 arrays, expected 2"):
+        est.partial_fit(X_IRIS, Y_IRIS.astype(float))

@@ -1,12 +1,15 @@
 """scikit-learn's estimator checks pass for both MLPs.
 
 Estimators are checked with their defaults (``max_iter=100``, as scikit-learn
-checks its own MLPs) and with an optimizer object plus dropout. Dropout draws
-a new mask for every sample visit, so fitting with repeated rows cannot equal
-fitting with integer sample weights: the two sample-weight equivalence checks
-are the only expected failures, and only for the dropout variants.
+checks its own MLPs), with an optimizer object plus dropout (also per layer
+and on the input), and with each activation and regression loss fastopt adds
+(one activation as a per-layer list). Dropout draws a new mask for every
+sample visit, so fitting with repeated rows cannot equal fitting with integer
+sample weights: the two sample-weight equivalence checks are the only expected
+failures, and only for the dropout variants.
 """
 
+import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -19,13 +22,21 @@ ESTIMATORS = [
     MLPClassifier(solver="lbfgs", max_iter=100),
     MLPClassifier(solver=Adam(lr=1e-2), dropout=0.2, max_iter=50),
     MLPRegressor(solver=Adam(lr=1e-2), dropout=0.2, max_iter=50),
+    MLPClassifier(activation="leaky_relu", max_iter=100),
+    MLPRegressor(activation="elu", max_iter=100),
+    MLPClassifier(activation="gelu", max_iter=100),
+    MLPRegressor(activation=["silu"], max_iter=100),
+    MLPRegressor(loss="absolute_error", max_iter=100),
+    MLPRegressor(loss="huber", huber_delta=0.5, max_iter=100),
+    MLPClassifier((8, 6), solver=Adam(lr=1e-2), dropout=[0.0, 0.3], input_dropout=0.2,
+                  max_iter=50),
 ]
 
 DROPOUT_REASON = "dropout masks differ between repeated rows and weighted rows"
 
 
 def _expected_failed_checks(estimator):
-    if estimator.dropout > 0:
+    if np.any(estimator.dropout) or estimator.input_dropout > 0:
         return {
             "check_sample_weight_equivalence_on_dense_data": DROPOUT_REASON,
             "check_sample_weight_equivalence_on_sparse_data": DROPOUT_REASON,

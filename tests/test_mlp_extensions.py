@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.class_weight import compute_sample_weight
 
-from _mlp_layout import unflatten
+from _mlp_layout import glorot, torch_mlp, unflatten
 from fastopt.neural_network import MLPClassifier, MLPRegressor
 from fastopt.optim import SGD, Adagrad, Adam, AdamW, NAdam, RMSprop, StepDecay
 
@@ -30,16 +30,6 @@ HIDDEN = (9, 6)
 def _data(n=90):
     X, y = make_classification(n, 6, n_informative=4, n_classes=3, random_state=0)
     return X, y
-
-
-def _glorot(units, seed):
-    rs = np.random.RandomState(seed)
-    coefs, intercepts = [], []
-    for fan_in, fan_out in zip(units[:-1], units[1:]):
-        bound = np.sqrt(6.0 / (fan_in + fan_out))
-        coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)))
-        intercepts.append(rs.uniform(-bound, bound, fan_out))
-    return np.concatenate([c.ravel() for c in coefs] + intercepts)
 
 
 def _numpy_grad(flat, units, X, Y, l2, l1):
@@ -66,7 +56,7 @@ def _numpy_grad(flat, units, X, Y, l2, l1):
 def _numpy_fit(X, y, optimizer, epochs, batch_size, seed, l2, l1=0.0):
     Y = np.eye(3)[y]
     units = [X.shape[1], *HIDDEN, 3]
-    flat = _glorot(units, seed)
+    flat = glorot(units, seed)
     state = optimizer.init(flat)
     for _ in range(epochs):
         for start in range(0, len(X), batch_size):
@@ -253,15 +243,8 @@ def test_adam_object_reproduces_a_torch_training_loop():
     X, y = _data()
     est = MLPClassifier(solver=Adam(lr=0.01), **dict(COMMON, alpha=0.0)).fit(X, y)
     units = [X.shape[1], *HIDDEN, 3]
-    coefs, intercepts = unflatten(_glorot(units, COMMON["random_state"]), units)
-    layers = []
-    for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        lin = torch.nn.Linear(*W.shape, dtype=torch.float64)
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(W.T.copy()))
-            lin.bias.copy_(torch.from_numpy(b.copy()))
-        layers += [lin, torch.nn.ReLU()] if i < len(coefs) - 1 else [lin]
-    model = torch.nn.Sequential(*layers)
+    model = torch_mlp(torch, glorot(units, COMMON["random_state"]), units,
+                      [torch.nn.ReLU] * len(HIDDEN))
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     for _ in range(COMMON["max_iter"]):

@@ -36,10 +36,19 @@ def _loss(core, params, X, Y, sw):
     return core.loss_grad(params, np.empty_like(params), X, Y, sw)
 
 
+def _numeric_gradient(core, params, X, Y, sw, h=1e-6):
+    """Central finite differences of the core's full-batch objective."""
+    return np.array([(_loss(core, params + h * e, X, Y, sw)
+                      - _loss(core, params - h * e, X, Y, sw)) / (2 * h)
+                     for e in np.eye(len(params))])
+
+
 CASES = [("identity", 1), ("exp", 2), ("logistic", 1), ("logistic", 3), ("softmax", 4)]
+HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu",
+          ("gelu", "elu"), ("silu", "leaky_relu")]
 
 
-@pytest.mark.parametrize("hidden", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize("out, n_out", CASES)
 @pytest.mark.parametrize("penalty", [(0.0, 0.0), (0.3, 0.0), (0.0, 0.2), (0.1, 0.05)])
 def test_gradient_equals_central_finite_differences(hidden, out, n_out, penalty):
@@ -48,14 +57,8 @@ def test_gradient_equals_central_finite_differences(hidden, out, n_out, penalty)
     core = MLPCore(units, hidden, out, np.float64, 4, True, l2=l2, l1=l1)
     grads = np.empty_like(params)
     core.loss_grad(params, grads, X, Y, sw)
-    h = 1e-6
-    numeric = np.empty_like(params)
-    for i in range(len(params)):
-        step = np.zeros_like(params)
-        step[i] = h
-        numeric[i] = (_loss(core, params + step, X, Y, sw)
-                      - _loss(core, params - step, X, Y, sw)) / (2 * h)
-    np.testing.assert_allclose(grads, numeric, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(grads, _numeric_gradient(core, params, X, Y, sw), rtol=1e-5,
+                               atol=1e-7)
 
 
 def test_multioutput_squared_error_gradient_follows_sklearn_convention():
@@ -65,11 +68,8 @@ def test_multioutput_squared_error_gradient_follows_sklearn_convention():
     core = MLPCore(units, "tanh", "identity", np.float64, N, True)
     grads = np.empty_like(params)
     core.loss_grad(params, grads, X, Y, sw)
-    h = 1e-6
-    numeric = np.array([(_loss(core, params + h * e, X, Y, sw)
-                         - _loss(core, params - h * e, X, Y, sw)) / (2 * h)
-                        for e in np.eye(len(params))])
-    np.testing.assert_allclose(grads, 3 * numeric, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(grads, 3 * _numeric_gradient(core, params, X, Y, sw),
+                               rtol=1e-5, atol=1e-7)
 
 
 def _sklearn_backprop(est, units, params, X, Y, sw, out):
@@ -105,11 +105,12 @@ def test_loss_and_gradient_equal_sklearn_backprop(out, n_out, weighted, sparse):
 
 
 @pytest.mark.parametrize("out, n_out", CASES)
-def test_float32_gradient_is_float64_gradient_rounded(out, n_out):
+@pytest.mark.parametrize("hidden", ["tanh", "leaky_relu", "elu", "gelu", "silu"])
+def test_float32_gradient_is_float64_gradient_rounded(out, n_out, hidden):
     units, X, Y, params, sw = _problem(out, n_out)
     g64, g32 = np.empty_like(params), np.empty(len(params), np.float32)
-    core64 = MLPCore(units, "tanh", out, np.float64, N, True, l2=0.1)
-    core32 = MLPCore(units, "tanh", out, np.float32, N, True, l2=0.1)
+    core64 = MLPCore(units, hidden, out, np.float64, N, True, l2=0.1)
+    core32 = MLPCore(units, hidden, out, np.float32, N, True, l2=0.1)
     loss64 = core64.loss_grad(params, g64, X, Y, sw)
     loss32 = core32.loss_grad(params.astype(np.float32), g32, X.astype(np.float32),
                               Y.astype(np.float32), sw.astype(np.float32))
@@ -173,3 +174,42 @@ def test_dropout_masks_are_inverted_and_backpropagated():
             delta = (delta @ coefs[i].T) * masks[i - 1] * (1 - hidden[i - 1] ** 2)
     np.testing.assert_allclose(grads, np.concatenate([g.ravel() for g in gc] + gi),
                                rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("loss, delta", [("absolute_error", 1.0), ("huber", 1.0),
+                                         ("huber", 0.3)])
+@pytest.mark.parametrize("n_out", [1, 3])
+@pytest.mark.parametrize("hidden", ["tanh", "gelu"])
+def test_robust_loss_gradient_equals_central_finite_differences(loss, delta, n_out, hidden):
+    units, X, Y, params, sw = _problem("identity", n_out)
+    Y *= 2.0  # residuals on both sides of delta
+    core = MLPCore(units, hidden, "identity", np.float64, 4, True, l2=0.3, loss=loss,
+                   huber_delta=delta)
+    grads = np.empty_like(params)
+    core.loss_grad(params, grads, X, Y, sw)
+    np.testing.assert_allclose(grads, _numeric_gradient(core, params, X, Y, sw), rtol=1e-5,
+                               atol=1e-7)
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "huber"])
+def test_robust_loss_value_is_the_weighted_mean_of_the_numpy_loss(loss):
+    units, X, Y, params, sw = _problem("identity", 3)
+    Y *= 2.0
+    core = MLPCore(units, "tanh", "identity", np.float64, 4, True, loss=loss,
+                   huber_delta=0.7)
+    r = np.abs(core.predict(params, X) - Y)
+    per_row = r if loss == "absolute_error" else np.where(r <= 0.7, 0.5 * r * r,
+                                                          0.7 * (r - 0.35))
+    assert _loss(core, params, X, Y, sw) == pytest.approx(
+        np.sum(sw * per_row.mean(axis=1)) / sw.sum(), rel=1e-12)
+    assert 0 < (r <= 0.7).mean() < 1
+
+
+def test_absolute_error_gradient_is_zero_where_the_prediction_is_exact():
+    """sign(0) = 0, as torch's L1Loss: targets equal to the outputs give no gradient."""
+    units, X, _, params, sw = _problem("identity", 2)
+    core = MLPCore(units, "tanh", "identity", np.float64, 4, True, loss="absolute_error")
+    Y = core.predict(params, X)
+    grads = np.empty_like(params)
+    assert core.loss_grad(params, grads, X, Y, sw) == 0.0
+    np.testing.assert_array_equal(grads, 0.0)

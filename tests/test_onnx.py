@@ -26,7 +26,7 @@ from fastopt.onnx._converters import (  # noqa: E402
     _mlp_classifier_shapes,
 )
 
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"]
 
 
 def _classification(n_classes, dtype=np.float32, seed=0):
@@ -63,6 +63,31 @@ def _assert_classifier_matches(est, X, atol=1e-5, **options):
 def test_mlp_classifier_onnx_labels_and_probabilities_equal_fastopt(activation, n_classes):
     X, y = _classification(n_classes)
     clf = _fit(MLPClassifier((8, 5), activation=activation, max_iter=30, random_state=0), X, y)
+    _assert_classifier_matches(clf, X)
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "elu", "gelu", "silu"])
+def test_mlp_regressor_onnx_new_activations_equal_fastopt_in_float64(activation):
+    """onnxruntime has no float64 Erf: the GELU graph runs on onnx's reference
+    evaluator, whose Erf rounds to float32 (hence its looser tolerance)."""
+    X, y = make_regression(n_samples=120, n_features=6, random_state=0)
+    reg = _fit(MLPRegressor(hidden_layer_sizes=(8, 5), activation=activation, max_iter=30,
+                            random_state=0), X, y / np.abs(y).max())
+    if activation == "gelu":
+        from onnx.reference import ReferenceEvaluator
+
+        onx = to_onnx(reg, X[:1])
+        (values,) = ReferenceEvaluator(onx).run(None, {onx.graph.input[0].name: X})
+    else:
+        (values,) = _onnx_outputs(reg, X)
+    tol = 1e-6 if activation == "gelu" else 1e-12
+    np.testing.assert_allclose(values.ravel(), reg.predict(X), rtol=tol, atol=tol)
+
+
+def test_mlp_per_layer_activations_onnx_equal_fastopt():
+    X, y = _classification(3)
+    clf = _fit(MLPClassifier((8, 6, 5), activation=["gelu", "tanh", "elu"], max_iter=30,
+                             random_state=0), X, y)
     _assert_classifier_matches(clf, X)
 
 
@@ -174,8 +199,8 @@ def test_default_zipmap_gives_one_dict_of_probabilities_per_row():
 def test_unknown_activation_raises_at_conversion():
     X, y = _classification(3)
     clf = _fit(MLPClassifier((8,), max_iter=5, random_state=0), X, y)
-    clf.activation = "gelu"  # as a fitted model of an activation the exporter lacks
-    with pytest.raises(NotImplementedError, match="activation 'gelu'.*ACTIVATIONS"):
+    clf.activation = "softplus"  # as a fitted model of an activation the exporter lacks
+    with pytest.raises(NotImplementedError, match="activation 'softplus'.*ACTIVATIONS"):
         to_onnx(clf, X[:1])
 
 

@@ -261,7 +261,7 @@ BAD_PARAMS = [
     ("mlp", "hidden_layer_sizes", (0,), ["hidden_layer_sizes", "> 0"]),
     ("mlp", "hidden_layer_sizes", (8, 0), ["hidden_layer_sizes", "> 0"]),
     ("mlp", "hidden_layer_sizes", (2.5,), ["hidden_layer_sizes", "integers"]),
-    ("mlp", "activation", "gelu", ["activation", "relu"]),
+    ("mlp", "activation", "softplus", ["activation", "relu"]),
     ("mlp", "learning_rate", "fast", ["learning_rate", "invscaling"]),
     ("mlp", "learning_rate", StepDecay(step_size=0), ["step_size"]),
     ("mlp", "learning_rate_init", 0.0, ["learning_rate_init"]),

@@ -36,6 +36,12 @@ from fastopt._solver_param import OptimizerObject
 from fastopt._validation_data import check_validation_pairing
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
 from fastopt.neural_network._mlp_fast import MLPCore, get_learning_rate, set_learning_rate
+from fastopt.neural_network._per_layer import (
+    HIDDEN_ACTIVATIONS,
+    init_activations,
+    layer_activations,
+    layer_dropouts,
+)
 from fastopt.neural_network._solvers import STRING_SOLVERS, make_optimizer
 from fastopt.neural_network._validation import MLPValidation
 from fastopt.optim import ReduceOnPlateau, Schedule
@@ -137,7 +143,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
         "solver": [StrOptions(set(STRING_SOLVERS)), OptimizerObject(STRING_SOLVERS)],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -159,7 +165,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"})],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
@@ -192,8 +199,17 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     def _core(self, layer_units, dtype, capacity, dense, out_activation, seed=0, train=False):
         l2, l1 = self._penalty_strengths()
-        return MLPCore(layer_units, self.activation, out_activation, dtype, capacity, dense,
-                       l2=l2, l1=l1, dropout=self.dropout if train else 0.0, seed=seed)
+        activations = layer_activations(self.activation, len(layer_units) - 2)
+        dropout = layer_dropouts(self.dropout, len(layer_units) - 2) if train else 0.0
+        return MLPCore(layer_units, activations, out_activation, dtype, capacity, dense,
+                       l2=l2, l1=l1, dropout=dropout, seed=seed,
+                       input_dropout=self.input_dropout if train else 0.0,
+                       **self._loss_options())
+
+    def _loss_options(self):
+        """``loss`` and ``huber_delta`` of ``MLPCore`` for a loss other than the
+        output activation's (none here; see ``MLPRegressor``)."""
+        return {}
 
     def _layer_units(self):
         return [self.n_features_in_] + [c.shape[1] for c in self.coefs_]
@@ -230,7 +246,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         if n > _SMALL_BATCH:
             return self._core(layer_units, params.dtype, min(n, _PREDICT_CHUNK), dense,
                               self.out_activation_).predict(params, X)
-        key = (layer_units, params.dtype, dense, self.activation, self.out_activation_)
+        key = (layer_units, params.dtype, dense,
+               layer_activations(self.activation, len(layer_units) - 2), self.out_activation_)
         cached = _SMALL_CORES.get(self)
         if cached is None or cached[0] != key:
             cached = (key, threading.Lock(), self._core(layer_units, params.dtype, _SMALL_BATCH,
@@ -326,10 +343,14 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         hidden_layer_sizes = list(hidden_layer_sizes)
         if not all(isinstance(h, Integral) and h > 0 for h in hidden_layer_sizes):
             raise ValueError(f"hidden_layer_sizes must be integers > 0, got {hidden_layer_sizes}.")
-        if self.dropout > 0 and not self._is_stochastic():
+        layer_activations(self.activation, len(hidden_layer_sizes))
+        dropped = (any(layer_dropouts(self.dropout, len(hidden_layer_sizes)))
+                   or self.input_dropout > 0)
+        if dropped and not self._is_stochastic():
             raise ValueError(
-                "dropout > 0 makes the objective random; it needs a stochastic solver "
-                "('sgd', 'adam', ... or an optimizer object), not solver='lbfgs'."
+                "dropout > 0 or input_dropout > 0 makes the objective random; it needs a "
+                "stochastic solver ('sgd', 'adam', ... or an optimizer object), not "
+                "solver='lbfgs'."
             )
         if self.record_gradient_norms and not self._is_stochastic():
             raise ValueError(
@@ -342,12 +363,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         n_samples, n_features = X.shape
         n_outputs = Y.shape[1]
         layer_units = [n_features] + hidden_layer_sizes + [n_outputs]
-        if not first_pass and layer_units != self._layer_units():
-            raise ValueError(
-                f"the network has layers {self._layer_units()}, but X and y with "
-                f"hidden_layer_sizes={self.hidden_layer_sizes} need {layer_units}; "
-                "refit with warm_start=False"
-            )
+        if not first_pass:
+            self._check_assigned_shapes(layer_units)
         dtype = X.dtype if first_pass else self.coefs_[0].dtype
         given_validation = self._given_validation(X_val, y_val, sample_weight_val, binarizer,
                                                   n_outputs, dtype)
@@ -405,11 +422,30 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         tasks.end()
         return self
 
+    def _check_assigned_shapes(self, layer_units):
+        """Raise a ``ValueError`` naming the first of ``coefs_``/``intercepts_`` whose
+        shape does not fit the network of ``layer_units`` (X, y and
+        ``hidden_layer_sizes``): a warm-started or partial fit starts from them."""
+        coef_shapes, icpt_shapes = _layer_shapes(layer_units)
+        hint = (f"for layer sizes {layer_units} (from X, y and hidden_layer_sizes="
+                f"{self.hidden_layer_sizes}); assign arrays of these shapes, or refit with "
+                "warm_start=False")
+        for name, shapes in (("coefs_", coef_shapes), ("intercepts_", icpt_shapes)):
+            arrays = getattr(self, name)
+            if len(arrays) != len(shapes):
+                raise ValueError(f"{name} has {len(arrays)} arrays, expected {len(shapes)} "
+                                 f"{hint}")
+            for i, (array, shape) in enumerate(zip(arrays, shapes)):
+                if np.shape(array) != shape:
+                    raise ValueError(f"{name}[{i}] has shape {np.shape(array)}, expected "
+                                     f"{shape} {hint}")
+
     def _initial_params(self, layer_units, dtype, random_state):
         """Flat parameters drawn in scikit-learn's order (layer by layer)."""
         coefs, intercepts = [], []
-        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-            coef, intercept = init_layer(self.weight_init, self.activation, fan_in, fan_out,
+        activations = init_activations(self.activation, len(layer_units) - 2)
+        for fan_in, fan_out, activation in zip(layer_units[:-1], layer_units[1:], activations):
+            coef, intercept = init_layer(self.weight_init, activation, fan_in, fan_out,
                                          random_state)
             coefs.append(coef.astype(dtype).ravel())
             intercepts.append(intercept.astype(dtype))

@@ -21,7 +21,7 @@ def init_layer(weight_init, activation, fan_in, fan_out, random_state):
     weight_init : str
         One of ``WEIGHT_INITS``.
     activation : str
-        Hidden activation name (sets the Glorot factor).
+        The activation this layer is initialised for (sets the Glorot factor).
     fan_in, fan_out : int
         Layer sizes.
     random_state : numpy.random.RandomState

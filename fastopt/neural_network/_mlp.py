@@ -5,12 +5,14 @@ The classes here define what differs between classification and regression
 the documentation; training lives in :mod:`fastopt.neural_network._base`.
 """
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
@@ -18,6 +20,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from fastopt._predict_input import check_fitted, known_label_indices, plain_values
 from fastopt.neural_network._base import BaseMLP
+from fastopt.neural_network._losses import ROBUST_LOSSES
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -25,8 +28,17 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _COMMON_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', 'gelu', \
+'silu'} or list of str, default='relu'
+        Activation of the hidden layers, or a list (or tuple) with one name per
+        hidden layer. Beyond scikit-learn's four: 'leaky_relu' is
+        ``max(x, 0.01 x)`` (``torch.nn.LeakyReLU()``), 'elu' is ``x`` for
+        ``x > 0`` and ``exp(x) - 1`` otherwise (``torch.nn.ELU()``), 'gelu' is
+        ``x Phi(x)`` with the exact normal CDF ``Phi`` (``torch.nn.GELU()``),
+        'silu' is ``x / (1 + exp(-x))`` (``torch.nn.SiLU()``). The
+        initialisation of each weight layer follows the activation after it
+        (the output layer: the last hidden layer's), e.g. Glorot's factor 2
+        for 'logistic'.
     solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam'} or \
 fastopt.optim.Optimizer, default='adam'
         'lbfgs' is scipy's L-BFGS-B on the full-batch objective. 'sgd' and 'adam'
@@ -87,9 +99,17 @@ default='constant'
         Epochs without ``tol`` improvement before stopping.
     max_fun : int, default=15000
         Maximum number of loss evaluations of 'lbfgs'.
-    dropout : float, default=0.0
-        Inverted-dropout probability on hidden units during training (stochastic
-        solvers only); the masks come from a generator seeded by random_state.
+    dropout : float or list of float, default=0.0
+        Inverted-dropout probability on hidden units during training
+        (stochastic solvers only), or a list (or tuple) with one rate in [0, 1)
+        per hidden layer. A dropped unit outputs 0 and a kept one is scaled by
+        ``1 / (1 - rate)``, as ``torch.nn.Dropout``; the masks come from a
+        generator seeded by random_state.
+    input_dropout : float, default=0.0
+        Inverted-dropout probability on the input features during training
+        (stochastic solvers only), as ``torch.nn.Dropout`` before the first
+        layer. With sparse input, each stored value of a minibatch row is
+        dropped or scaled (a copy: X is never changed); implicit zeros stay 0.
     penalty : {'l2', 'l1', 'elasticnet'}, default='l2'
         Penalty on the weights (not the intercepts): ``alpha/2 ||W||^2``,
         ``alpha ||W||_1`` or ``alpha (l1_ratio ||W||_1 + (1 - l1_ratio)/2 ||W||^2)``.
@@ -125,7 +145,8 @@ _ATTRIBUTES_DOC = """
         With 'lbfgs', one per iteration, and only when ``X_val`` is given.
     validation_loss_curve_ : list of float or None
         The loss of ``loss_curve_`` without the penalty (scikit-learn's
-        squared error, Poisson or log-loss), weighted by
+        squared error, Poisson or log-loss, or the regressor's absolute error
+        or Huber loss), weighted by
         ``sample_weight_val``, on the validation set after each epoch (L-BFGS
         iteration); None without a validation set.
     best_validation_score_ : float or None
@@ -171,9 +192,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     A drop-in replacement for ``sklearn.neural_network.MLPClassifier``: the same
     parameters, defaults, fitted attributes and training rules (softmax output
     for multiclass, logistic for binary and multilabel, log-loss), with every
-    epoch run in compiled code without the GIL, plus more solvers, dropout,
-    L1/elastic-net penalties, gradient clipping, schedules, weight
-    initialisations and ``class_weight``.
+    epoch run in compiled code without the GIL, plus more solvers and
+    activations, dropout, L1/elastic-net penalties, gradient clipping,
+    schedules, weight initialisations and ``class_weight``.
 
     Parameters
     ----------{_COMMON_DOC}    class_weight : dict, 'balanced' or None, default=None
@@ -206,7 +227,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
                  weight_init="glorot_uniform", class_weight=None, progress=False,
-                 record_gradient_norms=False):
+                 record_gradient_norms=False, input_dropout=0.0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -239,6 +260,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.class_weight = class_weight
         self.progress = progress
         self.record_gradient_norms = record_gradient_norms
+        self.input_dropout = input_dropout
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -419,16 +441,30 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     A drop-in replacement for ``sklearn.neural_network.MLPRegressor``: the same
     parameters, defaults, fitted attributes and training rules (identity output
     with squared error, or exp output with the Poisson loss), with every epoch
-    run in compiled code without the GIL, plus more solvers, dropout,
-    L1/elastic-net penalties, gradient clipping, schedules and weight
-    initialisations. As in scikit-learn, the squared-error loss is averaged over
+    run in compiled code without the GIL, plus more solvers, activations and
+    losses, dropout, L1/elastic-net penalties, gradient clipping, schedules and
+    weight initialisations. As in scikit-learn, the squared-error loss is averaged over
     outputs while its gradient is not (the gradient is ``n_outputs`` times that
     of the reported loss for multi-output targets).
 
     Parameters
     ----------
-    loss : {{'squared_error', 'poisson'}}, default='squared_error'
-        The loss; 'poisson' uses an exponential output.{_COMMON_DOC}
+    loss : {{'squared_error', 'poisson', 'absolute_error', 'huber'}}, \
+default='squared_error'
+        The loss; 'poisson' uses an exponential output, the others the
+        identity. 'squared_error' and 'poisson' are scikit-learn's (see above
+        for how the squared error is scaled). 'absolute_error' (``|r|``, whose
+        gradient ``sign(r)`` is 0 at ``r = 0``) and 'huber' (``r^2 / 2`` for
+        ``|r| <= huber_delta``, else ``huber_delta (|r| - huber_delta / 2)``),
+        with ``r = prediction - target``, are averaged over samples and over
+        outputs, and their gradient is that of this average: PyTorch's
+        ``L1Loss()`` and ``HuberLoss(delta=huber_delta)`` with mean reduction.
+        Sample weights make it the weighted mean over samples, and the
+        ``alpha`` penalty is divided by the minibatch weight sum, as for the
+        other losses.
+    huber_delta : float, default=1.0
+        Threshold between the quadratic and the linear part of the 'huber'
+        loss (> 0; ignored by the other losses).{_COMMON_DOC}
     Attributes
     ----------{_ATTRIBUTES_DOC}
     Examples
@@ -443,7 +479,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions({"squared_error", "poisson", *ROBUST_LOSSES})],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
@@ -453,8 +490,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
-                 weight_init="glorot_uniform", progress=False, record_gradient_norms=False):
+                 weight_init="glorot_uniform", progress=False, record_gradient_norms=False,
+                 huber_delta=1.0, input_dropout=0.0):
         self.loss = loss
+        self.huber_delta = huber_delta
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -486,6 +525,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.weight_init = weight_init
         self.progress = progress
         self.record_gradient_norms = record_gradient_norms
+        self.input_dropout = input_dropout
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -509,6 +549,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def _out_activation(self, binarizer):
         return "exp" if self.loss == "poisson" else "identity"
+
+    def _loss_options(self):
+        if self.loss in ROBUST_LOSSES:
+            return {"loss": self.loss, "huber_delta": self.huber_delta}
+        return {}
 
     @staticmethod
     def _decode(Y, binarizer):

@@ -13,12 +13,14 @@ float32/float64 with ``floating``):
 * ``gemm`` (``fastopt/_blas.pxd``) -- row-major GEMM on
   ``scipy.linalg.cython_blas``.
 * ``_first_layer`` / ``_first_layer_grad_csr`` -- input layer product, dense
-  (GEMM on gathered rows) or CSR (sparse kernel, no densification).
+  (GEMM on gathered rows) or CSR (sparse kernel, no densification; with input
+  dropout it reads the dropped copies of the stored values, ``_csr_row_values``).
 * ``_bias_activation`` / ``_delta_derivative`` -- one pass per layer that
   fuses bias add, activation and inverted dropout forward, and the
   activation derivative and dropout mask backward; ``_draw_masks``.
 * ``_output_loss_delta`` -- output activation (stable softmax, logistic,
-  exp, identity), weighted loss and output delta ``(p - y) w`` in one pass.
+  exp, identity), weighted loss and output delta ``(p - y) w`` in one pass;
+  ``_robust_row`` -- the absolute-error and Huber losses on identity outputs.
 * ``_run_rows`` / ``_run_grads`` -- one minibatch as two jobs of fixed
   blocks on fastopt's worker pool (see the *minibatch* section);
   ``_penalty`` -- the weight penalty, ``_penalty_step`` -- penalty and
@@ -99,19 +101,43 @@ cdef extern from "fo_mlp_kernels.h" nogil:
     void fo_mlp_bias_relu_f64(double* z, const double* b, Py_ssize_t m, Py_ssize_t h)
     void fo_mlp_relu_delta_f32(float* d, const float* a, Py_ssize_t n)
     void fo_mlp_relu_delta_f64(double* d, const double* a, Py_ssize_t n)
+    void fo_mlp_bias_act_f32(int kind, float* z, const float* b, Py_ssize_t m, Py_ssize_t h,
+                             float* pre)
+    void fo_mlp_bias_act_f64(int kind, double* z, const double* b, Py_ssize_t m,
+                             Py_ssize_t h, double* pre)
+    void fo_mlp_act_delta_f32(int kind, float* d, const float* x, const float* mask,
+                              Py_ssize_t n)
+    void fo_mlp_act_delta_f64(int kind, double* d, const double* x, const double* mask,
+                              Py_ssize_t n)
 
-cpdef enum Activation:
-    ACT_IDENTITY = 0
-    ACT_LOGISTIC = 1
-    ACT_TANH = 2
-    ACT_RELU = 3
-    ACT_EXP = 4        # output only (Poisson regression)
-    ACT_SOFTMAX = 5    # output only (multiclass)
+    cpdef enum Activation "fo_mlp_act":
+        ACT_IDENTITY "FO_ACT_IDENTITY"
+        ACT_LOGISTIC "FO_ACT_LOGISTIC"
+        ACT_TANH "FO_ACT_TANH"
+        ACT_RELU "FO_ACT_RELU"
+        ACT_EXP "FO_ACT_EXP"            # output only (Poisson regression)
+        ACT_SOFTMAX "FO_ACT_SOFTMAX"    # output only (multiclass)
+        ACT_LEAKY_RELU "FO_ACT_LEAKY_RELU"
+        ACT_ELU "FO_ACT_ELU"
+        ACT_GELU "FO_ACT_GELU"
+        ACT_SILU "FO_ACT_SILU"
 
 ACTIVATION_CODES = {
     "identity": ACT_IDENTITY, "logistic": ACT_LOGISTIC, "tanh": ACT_TANH,
-    "relu": ACT_RELU, "exp": ACT_EXP, "softmax": ACT_SOFTMAX,
+    "relu": ACT_RELU, "exp": ACT_EXP, "softmax": ACT_SOFTMAX, "leaky_relu": ACT_LEAKY_RELU,
+    "elu": ACT_ELU, "gelu": ACT_GELU, "silu": ACT_SILU,
 }
+cpdef enum Loss:
+    LOSS_CANONICAL = 0   # the output activation's: squared error, Poisson or log-loss
+    LOSS_ABSOLUTE_ERROR = 1
+    LOSS_HUBER = 2
+
+# losses other than the output activation's (identity output only)
+LOSS_CODES = {"absolute_error": LOSS_ABSOLUTE_ERROR, "huber": LOSS_HUBER}
+
+# activations of hidden layers (every code but the output-only exp and softmax)
+HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu",
+                      "silu")
 
 cdef enum:
     MAX_LAYERS = 64
@@ -124,14 +150,20 @@ cdef struct Net:
     Py_ssize_t b_off[MAX_LAYERS]     # offset of intercepts_[l]
     Py_ssize_t n_coef                # coefs_ occupy params[0:n_coef]
     Py_ssize_t n_params
-    int hidden
+    int hidden[MAX_LAYERS]           # hidden[l]: activation of hidden layer l (1 <= l < n_w)
     int out
-    double dropout                   # drop probability on hidden units
+    int loss                         # Loss code
+    double huber_delta
+    double dropout[MAX_LAYERS]       # drop probability of layer l's units (l = 0: input)
+    bint dropped                     # any dropout rate > 0
     double l2                        # penalty = l2/2 ||W||^2 + l1 ||W||_1
     double l1
     Py_ssize_t cap                   # rows of the workspaces
     void* act[MAX_LAYERS + 1]        # act[0]: gathered input; act[l]: layer l output
-    void* mask[MAX_LAYERS + 1]       # dropout scale per hidden unit (or NULL)
+    void* pre[MAX_LAYERS + 1]        # pre-activation of layer l, where act' needs it (or NULL)
+    void* mask[MAX_LAYERS + 1]       # dropout scale per unit of layer l (or NULL; CSR: l > 0)
+    void* in_values                  # CSR input dropout: the minibatch's stored values, dropped
+    Py_ssize_t* in_off               # ... row i's start in in_values (cap + 1 entries)
     void* delta[MAX_LAYERS + 1]      # delta[l]: back-propagated delta of hidden layer l
     void* y
     void* sw
@@ -220,13 +252,24 @@ cdef void _gather(const Net* net, const Input* inp, const floating* Y, const flo
             wb[i] = sw[rows[i]]
 
 
+cdef inline const floating* _csr_row_values(const Net* net, const Input* inp,
+                                           const floating* dropped, const Py_ssize_t* rows,
+                                           Py_ssize_t i) noexcept nogil:
+    """Stored values of minibatch row ``i`` of CSR input: X's own, or (``dropped``,
+    the minibatch's values after input dropout) their dropped-out copies."""
+    if dropped != NULL:
+        return dropped + net.in_off[i]
+    return <const floating*> inp.data + inp.indptr[rows[i]]
+
+
 cdef void _first_layer(const Net* net, const Input* inp, const floating* X,
-                       const Py_ssize_t* rows, Py_ssize_t i0, Py_ssize_t i1,
-                       const floating* W, floating* Z) noexcept nogil:
+                       const floating* dropped, const Py_ssize_t* rows, Py_ssize_t i0,
+                       Py_ssize_t i1, const floating* W, floating* Z) noexcept nogil:
     """``Z[i0:i1] = X[rows[i0:i1]] @ W`` for the input layer; dense input is read
-    from ``X``, the block's rows in order (gathered, or consecutive rows in place)."""
-    cdef Py_ssize_t i, j, p, h = net.units[1], d = inp.n_features
-    cdef const floating* data
+    from ``X``, the block's rows in order (gathered, or consecutive rows in place),
+    CSR input from ``_csr_row_values``."""
+    cdef Py_ssize_t i, j, q, start, h = net.units[1], d = inp.n_features
+    cdef const floating* values
     cdef const floating* w
     cdef floating* z
     cdef floating v
@@ -234,28 +277,30 @@ cdef void _first_layer(const Net* net, const Input* inp, const floating* X,
         gemm(False, False, i1 - i0, h, d, <floating> 1, X + i0 * d, d, W, h, <floating> 0,
              Z + i0 * h, h)
         return
-    data = <const floating*> inp.data
     for i in range(i0, i1):
         z = Z + i * h
         memset(z, 0, h * sizeof(floating))
-        for p in range(inp.indptr[rows[i]], inp.indptr[rows[i] + 1]):
-            v = data[p]
-            w = W + inp.indices[p] * h
+        start = inp.indptr[rows[i]]
+        values = _csr_row_values(net, inp, dropped, rows, i)
+        for q in range(inp.indptr[rows[i] + 1] - start):
+            v = values[q]
+            w = W + inp.indices[start + q] * h
             for j in range(h):
                 z[j] += v * w[j]
 
 
-cdef void _first_layer_grad_csr(const Net* net, const Input* inp, const Py_ssize_t* rows,
-                                Py_ssize_t m, const floating* D, floating scale,
-                                bint accumulate, Py_ssize_t j0, Py_ssize_t j1,
+cdef void _first_layer_grad_csr(const Net* net, const Input* inp, const floating* dropped,
+                                const Py_ssize_t* rows, Py_ssize_t m, const floating* D,
+                                floating scale, bint accumulate, Py_ssize_t j0, Py_ssize_t j1,
                                 floating* G) noexcept nogil:
-    """``G[:, j0:j1] = scale X[rows]^T D[:, j0:j1] (+ G if accumulate)``, CSR input.
+    """``G[:, j0:j1] = scale X[rows]^T D[:, j0:j1] (+ G if accumulate)``, CSR input
+    (its values from ``_csr_row_values``).
 
     Every element is summed row after row, whatever the column range, so a
     split into column ranges gives the result of the whole product.
     """
-    cdef Py_ssize_t i, j, p, f, h = net.units[1]
-    cdef const floating* data = <const floating*> inp.data
+    cdef Py_ssize_t i, j, q, f, start, h = net.units[1]
+    cdef const floating* values
     cdef const floating* drow
     cdef floating* g
     cdef floating v
@@ -264,19 +309,22 @@ cdef void _first_layer_grad_csr(const Net* net, const Input* inp, const Py_ssize
             memset(G + f * h + j0, 0, (j1 - j0) * sizeof(floating))
     for i in range(m):
         drow = D + i * h
-        for p in range(inp.indptr[rows[i]], inp.indptr[rows[i] + 1]):
-            v = scale * data[p]
-            g = G + inp.indices[p] * h
+        start = inp.indptr[rows[i]]
+        values = _csr_row_values(net, inp, dropped, rows, i)
+        for q in range(inp.indptr[rows[i] + 1] - start):
+            v = scale * values[q]
+            g = G + inp.indices[start + q] * h
             for j in range(j0, j1):
                 g[j] += v * drow[j]
 
 
 cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t m,
-                           Py_ssize_t h, const floating* mask) noexcept nogil:
-    """``Z = act(Z + b)``, times the inverted-dropout ``mask`` if given.
+                           Py_ssize_t h, const floating* mask, floating* pre) noexcept nogil:
+    """``Z = act(Z + b)``, times the inverted-dropout ``mask`` if given; ``pre``
+    (if given) receives ``Z + b``.
 
     One loop per activation so that each inner loop vectorises; ReLU (the
-    default) runs as a C kernel with an AVX2 clone.
+    default) and the activations after it run as C kernels with an AVX2 clone.
     """
     cdef Py_ssize_t i, j
     cdef floating* z
@@ -285,6 +333,11 @@ cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t 
             fo_mlp_bias_relu_f32(Z, b, m, h)
         else:
             fo_mlp_bias_relu_f64(Z, b, m, h)
+    elif kind >= ACT_LEAKY_RELU:
+        if floating is float:
+            fo_mlp_bias_act_f32(kind, Z, b, m, h, pre)
+        else:
+            fo_mlp_bias_act_f64(kind, Z, b, m, h, pre)
     else:
         for i in range(m):
             z = Z + i * h
@@ -299,25 +352,49 @@ cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t 
             Z[i] *= mask[i]
 
 
-cdef void _draw_masks(floating** masks, const Net* net, Py_ssize_t m, fo_rng* rng) noexcept nogil:
-    """Inverted-dropout masks of every hidden layer for ``m`` rows, drawn in
-    layer order and row order from one generator (before the parallel
-    forward pass, so they never depend on which thread runs which rows)."""
+cdef void _draw_masks(floating** masks, Net* net, const Input* inp, const Py_ssize_t* rows,
+                      Py_ssize_t m, fo_rng* rng) noexcept nogil:
+    """Inverted-dropout masks of the ``m`` minibatch rows ``rows`` for every
+    layer with a dropout rate (the input first), drawn in layer order and row
+    order from one generator (before the parallel forward pass, so they never
+    depend on which thread runs which rows). CSR input draws one keep-or-drop
+    per stored value and writes the kept values, scaled, to ``net.in_values``
+    (X itself is never changed)."""
     cdef int l
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, p, off = 0
     cdef floating* mask
-    cdef floating keep_scale = <floating> (1.0 / (1.0 - net.dropout))
-    for l in range(1, net.n_w):
+    cdef floating* values = <floating*> net.in_values
+    cdef const floating* data = <const floating*> inp.data
+    cdef double rate
+    cdef floating keep_scale
+    for l in range(net.n_w):
+        rate = net.dropout[l]
+        if rate == 0.0:
+            continue
+        keep_scale = <floating> (1.0 / (1.0 - rate))
+        if l == 0 and inp.dense == NULL:
+            for i in range(m):
+                net.in_off[i] = off
+                for p in range(inp.indptr[rows[i]], inp.indptr[rows[i] + 1]):
+                    values[off] = data[p] * keep_scale if fo_rng_uniform(rng) >= rate else 0
+                    off += 1
+            continue
         mask = masks[l]
         for i in range(m * net.units[l]):
-            mask[i] = keep_scale if fo_rng_uniform(rng) >= net.dropout else 0
+            mask[i] = keep_scale if fo_rng_uniform(rng) >= rate else 0
 
 
-cdef void _delta_derivative(int kind, floating* D, const floating* A, const floating* mask,
-                            Py_ssize_t n) noexcept nogil:
-    """``D *= act'(A)`` (times the dropout mask, through which A was scaled)."""
+cdef void _delta_derivative(int kind, floating* D, const floating* A, const floating* pre,
+                            const floating* mask, Py_ssize_t n) noexcept nogil:
+    """``D *= act'(A)`` (times the dropout mask, through which A was scaled);
+    ``act'`` of the activations after ReLU is read from ``pre`` where kept."""
     cdef Py_ssize_t i
-    if mask != NULL:
+    if kind >= ACT_LEAKY_RELU:
+        if floating is float:
+            fo_mlp_act_delta_f32(kind, D, pre if pre != NULL else A, mask, n)
+        else:
+            fo_mlp_act_delta_f64(kind, D, pre if pre != NULL else A, mask, n)
+    elif mask != NULL:
         for i in range(n):
             if mask[i] == 0:
                 D[i] = 0
@@ -336,16 +413,45 @@ cdef void _delta_derivative(int kind, floating* D, const floating* A, const floa
             D[i] *= A[i] * (1 - A[i])
 
 
-cdef void _output_loss_delta(int kind, floating* Z, const floating* Y, const floating* sw,
+cdef inline double _robust_row(int loss, floating delta, floating* z, const floating* y,
+                               floating w, Py_ssize_t k) noexcept nogil:
+    """Absolute-error or Huber loss of one row of identity outputs ``z``, the mean
+    over its ``k`` outputs; ``z`` becomes ``w`` times the loss gradient.
+
+    The gradient of ``|r|`` is ``sign(r)``, 0 at ``r = 0``; Huber is ``r^2 / 2``
+    for ``|r| <= delta``, else ``delta (|r| - delta / 2)`` (torch's L1Loss and
+    HuberLoss).
+    """
+    cdef Py_ssize_t j
+    cdef floating r, a, g
+    cdef double row_loss = 0.0
+    for j in range(k):
+        r = z[j] - y[j]
+        a = r if r >= 0 else -r
+        g = (r > 0) - (r < 0)
+        if loss != LOSS_HUBER:
+            row_loss += a
+        elif a <= delta:
+            row_loss += 0.5 * r * r
+            g = r
+        else:
+            row_loss += delta * (a - 0.5 * delta)
+            g *= delta
+        z[j] = g * w / k
+    return row_loss / k
+
+
+cdef void _output_loss_delta(const Net* net, floating* Z, const floating* Y, const floating* sw,
                              Py_ssize_t m, Py_ssize_t k, double* loss) noexcept nogil:
     """Apply the output activation to ``Z``; ``loss[i]`` = weighted loss of row i.
 
     On return ``Z`` holds the output delta ``(p - y) w`` (the gradient of the
     loss with respect to the pre-activation for the canonical link of each
-    output: identity/squared error, exp/Poisson, logistic and softmax/log-loss).
-    Probabilities are clipped to ``[eps, 1 - eps]`` inside the log, as in
-    scikit-learn.
+    output: identity/squared error, exp/Poisson, logistic and softmax/log-loss),
+    or the robust loss's delta (``_robust_row``). Probabilities are clipped to
+    ``[eps, 1 - eps]`` inside the log, as in scikit-learn.
     """
+    cdef int kind = net.out
     cdef Py_ssize_t i, j
     cdef floating* z
     cdef const floating* y
@@ -357,7 +463,9 @@ cdef void _output_loss_delta(int kind, floating* Z, const floating* Y, const flo
         if sw != NULL:
             w = sw[i]
         row_loss = 0.0
-        if kind == ACT_SOFTMAX:
+        if net.loss != LOSS_CANONICAL:
+            row_loss = _robust_row(net.loss, <floating> net.huber_delta, z, y, w, k)
+        elif kind == ACT_SOFTMAX:
             mx = z[0]
             for j in range(1, k):
                 if z[j] > mx:
@@ -481,6 +589,7 @@ ctypedef struct GradJob:
     double c2            # ... whose terms are ``c2 W + c1 sign(W)``
     double c1
     bint norms           # write each weight block's squared norm to net.block_sumsq
+    bint masked          # the rows job ran with dropout masks (CSR input: dropped values)
 
 
 ctypedef struct ParamJob:
@@ -498,21 +607,30 @@ ctypedef struct ParamJob:
     double* sumabs
 
 
+cdef inline floating* _rows_of(floating* buf, Py_ssize_t i0, Py_ssize_t h) noexcept nogil:
+    """Row ``i0`` of the ``h``-column workspace ``buf``, or NULL if it has none."""
+    return buf + i0 * h if buf != NULL else NULL
+
+
 cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
                       Py_ssize_t i1) noexcept nogil:
     cdef Net* net = job.net
     cdef int l, n_w = net.n_w
-    cdef Py_ssize_t fan_in, fan_out, nr = i1 - i0, k = net.units[n_w]
+    cdef Py_ssize_t i, fan_in, fan_out, nr = i1 - i0, k = net.units[n_w]
     cdef floating* Z
     cdef floating* D
     cdef floating* prev
     cdef const floating* sw = NULL
-    cdef const floating* X = <const floating*> net.act[0]
-    if job.mode == MODE_TRAIN or job.inp.dense == NULL:
+    cdef floating* X = <floating*> net.act[0]
+    cdef const floating* mask0 = <const floating*> net.mask[0] if job.masked else NULL
+    if job.mode == MODE_TRAIN or job.masked or job.inp.dense == NULL:
         _gather(net, job.inp, <const floating*> job.Y, <const floating*> job.sw, job.rows,
                 i0, i1, k if job.Y != NULL else 0)
+        if mask0 != NULL:  # dense input dropout, on the gathered copy
+            for i in range(i0 * net.units[0], i1 * net.units[0]):
+                X[i] *= mask0[i]
     else:
-        X = <const floating*> job.inp.dense + job.rows[0] * job.inp.n_features
+        X = <floating*> job.inp.dense + job.rows[0] * job.inp.n_features
     for l in range(n_w):
         if job.mode == MODE_HIDDEN and l + 1 == n_w:
             return
@@ -520,26 +638,28 @@ cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
         fan_out = net.units[l + 1]
         Z = <floating*> net.act[l + 1] + i0 * fan_out
         if l == 0:
-            _first_layer(net, job.inp, X, job.rows, i0, i1, params + net.w_off[0],
-                         <floating*> net.act[1])
+            _first_layer(net, job.inp, X, <const floating*> net.in_values if job.masked else NULL,
+                         job.rows, i0, i1, params + net.w_off[0], <floating*> net.act[1])
         else:
             gemm(False, False, nr, fan_out, fan_in, <floating> 1,
                  <const floating*> net.act[l] + i0 * fan_in, fan_in, params + net.w_off[l],
                  fan_out, <floating> 0, Z, fan_out)
         if l + 1 < n_w:
-            _bias_activation(net.hidden, Z, params + net.b_off[l], nr, fan_out,
-                             <const floating*> net.mask[l + 1] + i0 * fan_out
-                             if job.masked else NULL)
+            _bias_activation(net.hidden[l + 1], Z, params + net.b_off[l], nr, fan_out,
+                             _rows_of(<floating*> net.mask[l + 1], i0, fan_out)
+                             if job.masked else NULL,
+                             _rows_of(<floating*> net.pre[l + 1], i0, fan_out)
+                             if job.mode == MODE_TRAIN else NULL)
         else:
             _bias_activation(ACT_IDENTITY, Z, params + net.b_off[l], nr, fan_out,
-                             <const floating*> NULL)
+                             <const floating*> NULL, <floating*> NULL)
     Z = <floating*> net.act[n_w] + i0 * k
     if job.mode == MODE_PREDICT:
         _output_activation(net.out, Z, nr, k)
         return
     if job.sw != NULL:
         sw = <const floating*> net.sw + i0
-    _output_loss_delta(net.out, Z, <const floating*> net.y + i0 * k, sw, nr, k,
+    _output_loss_delta(net, Z, <const floating*> net.y + i0 * k, sw, nr, k,
                        net.row_loss + i0)
     D = Z
     for l in range(n_w - 1, 0, -1):
@@ -548,8 +668,9 @@ cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
         prev = <floating*> net.delta[l] + i0 * fan_in
         gemm(False, True, nr, fan_in, fan_out, <floating> 1, D, fan_out,
              params + net.w_off[l], fan_out, <floating> 0, prev, fan_in)
-        _delta_derivative(net.hidden, prev, <const floating*> net.act[l] + i0 * fan_in,
-                          <const floating*> net.mask[l] + i0 * fan_in if job.masked else NULL,
+        _delta_derivative(net.hidden[l], prev, <const floating*> net.act[l] + i0 * fan_in,
+                          _rows_of(<floating*> net.pre[l], i0, fan_in),
+                          _rows_of(<floating*> net.mask[l], i0, fan_in) if job.masked else NULL,
                           nr * fan_in)
         D = prev
 
@@ -607,7 +728,9 @@ cdef void _grads_typed(const GradJob* job, floating* grads, Py_ssize_t blk) noex
     r0 = (blk - net.gblock[l]) * GRAD_BLOCK
     if l == 0 and job.inp.dense == NULL:
         r1 = min(r0 + GRAD_BLOCK, fan_out)
-        _first_layer_grad_csr(net, job.inp, job.rows, job.m, D, scale, job.accumulate, r0, r1,
+        _first_layer_grad_csr(net, job.inp,
+                              <const floating*> net.in_values if job.masked else NULL,
+                              job.rows, job.m, D, scale, job.accumulate, r0, r1,
                               grads + net.w_off[0])
         if job.norms:
             W = <const floating*> job.params
@@ -668,8 +791,9 @@ cdef void _run_rows(Net* net, const Input* inp, const void* Y, const void* sw,
 
 cdef void _run_grads(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_t m,
                      void* grads, double scale, bint accumulate, const void* norm_params,
-                     int n_threads) noexcept nogil:
-    """The weight and intercept gradients of ``m`` rows whose deltas are computed.
+                     bint masked, int n_threads) noexcept nogil:
+    """The weight and intercept gradients of ``m`` rows whose deltas are computed
+    (by a rows job with dropout masks if ``masked``).
 
     With ``norm_params`` (the parameters), every weight block also writes the
     squared norm of its share of the objective's gradient -- this gradient
@@ -686,6 +810,7 @@ cdef void _run_grads(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssiz
     job.accumulate = accumulate
     job.params = norm_params
     job.norms = norm_params != NULL
+    job.masked = masked
     job.c2 = scale * net.l2
     job.c1 = scale * net.l1
     run_blocks(_grads_block, &job, n_blocks,
@@ -833,17 +958,17 @@ cdef double _minibatch(Net* net, const Input* inp, const floating* Y, const floa
     over the weight sum). With ``norms``, add each weight layer's gradient
     norm (objective's gradient, before the optimizer clips it) to it."""
     cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
-    cdef bint masked = net.dropout > 0.0
+    cdef bint masked = net.dropped
     cdef double sw_sum, batch_loss
     cdef floating scale
     if masked:
-        _draw_masks(<floating**> net.mask, net, m, dropout_rng)
+        _draw_masks(<floating**> net.mask, net, inp, rows, m, dropout_rng)
     _run_rows(net, inp, Y, sw, rows, m, params, MODE_TRAIN, masked, n_threads)
     sw_sum = _weight_sum(swb, m)
     scale = <floating> (1.0 / sw_sum)
     batch_loss = _loss_sum(net, m)
     _run_grads(net, inp, rows, m, grads, scale, False, params if norms != NULL else NULL,
-               n_threads)
+               masked, n_threads)
     if norms != NULL:
         _add_layer_norms(net, norms)
     batch_loss += _penalty_step(net, cfg, st, params, grads, s0, s1, s2, scale, n_threads)
@@ -916,7 +1041,7 @@ cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floa
         m = min(net.cap, n - start)
         _run_rows(net, inp, Y, sw, order + start, m, params, MODE_TRAIN, False, n_threads)
         loss += _loss_sum(net, m)
-        _run_grads(net, inp, order + start, m, grads, scale, start > 0, NULL, n_threads)
+        _run_grads(net, inp, order + start, m, grads, scale, start > 0, NULL, False, n_threads)
     loss += _penalty(net, params, grads, scale, n_threads)
     return loss / sw_sum
 
@@ -943,8 +1068,10 @@ cdef class MLPCore:
     ----------
     layer_units : sequence of int
         Units per layer, input first.
-    hidden, out : str
-        Hidden and output activation names (``ACTIVATION_CODES``).
+    hidden : str or sequence of str
+        Hidden activation name (``HIDDEN_ACTIVATIONS``), or one per hidden layer.
+    out : str
+        Output activation name (``ACTIVATION_CODES``).
     dtype : numpy dtype
         float32 or float64; every array handed to the methods has this dtype.
     capacity : int
@@ -954,23 +1081,34 @@ cdef class MLPCore:
     l2, l1 : float
         Penalty ``l2/2 ||W||^2 + l1 ||W||_1`` on the weights (not intercepts),
         divided by the weight sum of each minibatch as in scikit-learn.
-    dropout : float
-        Probability of dropping a hidden unit during training.
+    dropout : float or sequence of float
+        Probability of dropping a hidden unit during training, or one per
+        hidden layer.
     seed : int
         Seeds the shuffling and dropout generators (two streams).
+    loss : {None, 'absolute_error', 'huber'}
+        None: the loss of the output activation; otherwise that loss on
+        identity outputs (``LOSS_CODES``), averaged over the outputs.
+    huber_delta : float
+        Threshold of the Huber loss.
+    input_dropout : float
+        Probability of dropping an input feature during training (CSR input:
+        each stored value of the minibatch rows).
     """
 
     cdef Net net
     cdef fo_rng shuffle_rng
     cdef fo_rng dropout_rng
     cdef list _buffers
+    cdef object _in_values
     cdef readonly object dtype
     cdef readonly Py_ssize_t n_params
     cdef readonly Py_ssize_t n_coef
 
-    def __init__(self, layer_units, str hidden, str out, dtype, Py_ssize_t capacity,
-                 bint dense, double l2=0.0, double l1=0.0, double dropout=0.0,
-                 unsigned long long seed=0):
+    def __init__(self, layer_units, hidden, str out, dtype, Py_ssize_t capacity,
+                 bint dense, double l2=0.0, double l1=0.0, dropout=0.0,
+                 unsigned long long seed=0, loss=None, double huber_delta=1.0,
+                 double input_dropout=0.0):
         cdef int l, n_w = len(layer_units) - 1
         cdef Py_ssize_t off = 0
         if n_w < 1 or n_w > MAX_LAYERS:
@@ -991,9 +1129,26 @@ cdef class MLPCore:
         self.net.n_params = off
         self.n_params = off
         self.n_coef = self.net.n_coef
-        self.net.hidden = ACTIVATION_CODES[hidden]
+        hidden = [hidden] * (n_w - 1) if isinstance(hidden, str) else list(hidden)
+        if len(hidden) != n_w - 1 or not set(hidden) <= set(HIDDEN_ACTIVATIONS):
+            raise ValueError(f"hidden must be one of {HIDDEN_ACTIVATIONS} or a list of "
+                             f"{n_w - 1} of them, got {hidden}")
+        for l in range(1, n_w):
+            self.net.hidden[l] = ACTIVATION_CODES[hidden[l - 1]]
         self.net.out = ACTIVATION_CODES[out]
-        self.net.dropout = dropout
+        if loss is not None and (out != "identity" or loss not in LOSS_CODES):
+            raise ValueError(f"loss must be None or one of {sorted(LOSS_CODES)} with the "
+                             f"identity output, got {loss!r} with {out!r}")
+        self.net.loss = LOSS_CANONICAL if loss is None else LOSS_CODES[loss]
+        self.net.huber_delta = huber_delta
+        rates = [input_dropout] + ([dropout] * (n_w - 1) if np.ndim(dropout) == 0
+                                   else list(dropout))
+        if len(rates) != n_w or not all(0.0 <= r < 1.0 for r in rates):
+            raise ValueError(f"dropout must be a rate in [0, 1) or a list of {n_w - 1} "
+                             f"of them, got {dropout!r} (input_dropout {input_dropout!r})")
+        for l in range(n_w):
+            self.net.dropout[l] = rates[l]
+        self.net.dropped = any(r > 0.0 for r in rates)
         self.net.l2 = l2
         self.net.l1 = l1
         self.net.cap = capacity
@@ -1001,12 +1156,20 @@ cdef class MLPCore:
         self._buffers = []
         if dense:
             self.net.act[0] = self._buffer(capacity * self.net.units[0])
+        if input_dropout > 0.0 and dense:
+            self.net.mask[0] = self._buffer(capacity * self.net.units[0])
+        elif input_dropout > 0.0:
+            in_off = np.empty(capacity + 1, dtype=np.intp)
+            self._buffers.append(in_off)
+            self.net.in_off = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> in_off)
         for l in range(1, n_w + 1):
             self.net.act[l] = self._buffer(capacity * self.net.units[l])
-            if dropout > 0.0 and l < n_w:
+            if l < n_w and rates[l] > 0.0:
                 self.net.mask[l] = self._buffer(capacity * self.net.units[l])
             if l < n_w:
                 self.net.delta[l] = self._buffer(capacity * self.net.units[l])
+            if l < n_w and self.net.hidden[l] in (ACT_GELU, ACT_SILU):
+                self.net.pre[l] = self._buffer(capacity * self.net.units[l])
         self.net.y = self._buffer(capacity * self.net.units[n_w])
         self.net.sw = self._buffer(capacity)
         row_loss = np.empty(max(capacity, 1))
@@ -1022,6 +1185,19 @@ cdef class MLPCore:
         self.net.block_sumsq = <double*> cnp.PyArray_DATA(<cnp.ndarray> block_sumsq)
         fo_rng_seed(&self.shuffle_rng, seed, 0)
         fo_rng_seed(&self.dropout_rng, seed, 1)
+
+    cdef _reserve_dropped_values(self, X, Py_ssize_t batch_size):
+        """With input dropout on CSR ``X``: room in ``net.in_values`` for the
+        stored values of any ``batch_size`` rows (the largest rows' count)."""
+        if self.net.dropout[0] == 0.0 or not sp.issparse(X):
+            return
+        counts = np.diff(X.indptr)
+        if batch_size < len(counts):
+            counts = np.partition(counts, len(counts) - batch_size)[len(counts) - batch_size:]
+        need = max(int(counts.sum()), 1)
+        if self._in_values is None or self._in_values.size < need:
+            self._in_values = np.empty(need, dtype=self.dtype)
+            self.net.in_values = cnp.PyArray_DATA(<cnp.ndarray> self._in_values)
 
     cdef void* _buffer(self, Py_ssize_t size):
         buf = np.empty(max(size, 1), dtype=self.dtype)
@@ -1125,6 +1301,7 @@ cdef class MLPCore:
             raise ValueError("the optimizer state does not match the parameters")
         if batch_size < 1 or batch_size > self.net.cap or len(order) != n:
             raise ValueError("batch_size exceeds the workspace or order has the wrong size")
+        self._reserve_dropped_values(X, batch_size)
         cdef void* s0 = state.flat_buffer(0)
         cdef void* s1 = state.flat_buffer(1)
         cdef void* s2 = state.flat_buffer(2)
@@ -1202,15 +1379,16 @@ cdef class MLPCore:
         cdef Input inp = self._input(X, keep)
         cdef Py_ssize_t m = min(<Py_ssize_t> X.shape[0], self.net.cap)
         cdef void* p = self._data(params, "params", self.n_params)
+        self._reserve_dropped_values(X, m)
         order = np.arange(m, dtype=np.intp)
         cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
         cdef int n_threads = loop_threads()
-        cdef bint masked = train and self.net.dropout > 0.0
+        cdef bint masked = train and self.net.dropped
         with one_blas_thread(), nogil:
             if masked and self.net.is32:
-                _draw_masks(<float**> self.net.mask, &self.net, m, &self.dropout_rng)
+                _draw_masks(<float**> self.net.mask, &self.net, &inp, o, m, &self.dropout_rng)
             elif masked:
-                _draw_masks(<double**> self.net.mask, &self.net, m, &self.dropout_rng)
+                _draw_masks(<double**> self.net.mask, &self.net, &inp, o, m, &self.dropout_rng)
             _run_rows(&self.net, &inp, NULL, NULL, o, m, p, MODE_HIDDEN, masked, n_threads)
         return [self._activation_copy(l, m) for l in range(1, self.net.n_w)]
 

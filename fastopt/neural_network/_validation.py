@@ -6,8 +6,12 @@ epoch gives both figures: the loss scikit-learn's MLPs minimise (without the
 penalty) and the estimator's score.
 """
 
+from functools import partial
+
 import numpy as np
 from sklearn.neural_network._base import LOSS_FUNCTIONS
+
+from fastopt.neural_network._losses import robust_loss
 
 __all__ = ["MLPValidation"]
 
@@ -22,7 +26,8 @@ class MLPValidation:
     Parameters
     ----------
     est : BaseMLP
-        The estimator being fitted (gives ``_decode`` and ``_score_function``).
+        The estimator being fitted (gives ``_decode``, ``_score_function`` and
+        ``_loss_options``).
     X_val : ndarray or csr_matrix, the parameters' dtype
     Y_val : ndarray of shape (n_val, n_outputs)
         Targets encoded as the training targets (one-hot, 0/1 or values).
@@ -37,7 +42,9 @@ class MLPValidation:
         self.X, self.Y, self.sample_weight = X_val, Y_val, sample_weight_val
         self._est, self._core, self._binarizer = est, core, binarizer
         self._labels = est._decode(Y_val, binarizer)
-        self._loss = LOSS_FUNCTIONS[_LOSS_OF_OUTPUT[out_activation]]
+        options = est._loss_options()
+        self._loss = (partial(robust_loss, options["loss"], options["huber_delta"]) if options
+                      else LOSS_FUNCTIONS[_LOSS_OF_OUTPUT[out_activation]])
 
     def measure(self, params):
         """(loss, score) of the network with parameters ``params`` on the set.

@@ -45,14 +45,14 @@ _MLP_TRAINING = {
     "solver", "alpha", "batch_size", "learning_rate", "learning_rate_init", "power_t",
     "max_iter", "shuffle", "random_state", "tol", "verbose", "warm_start", "momentum",
     "nesterovs_momentum", "early_stopping", "validation_fraction", "beta_1", "beta_2",
-    "epsilon", "n_iter_no_change", "max_fun", "dropout", "penalty", "l1_ratio", "clip_norm",
-    "clip_value", "weight_init", "class_weight", "progress",
+    "epsilon", "n_iter_no_change", "max_fun", "dropout", "input_dropout", "penalty",
+    "l1_ratio", "clip_norm", "clip_value", "weight_init", "class_weight", "progress",
 }
 # Parameters the graphs below (or skl2onnx's) implement.
 _UNDERSTOOD = {
     SGDRegressor: _SGD_TRAINING | {"loss"},
     SGDClassifier: _SGD_TRAINING | {"loss", "multi_class"},
-    MLPRegressor: _MLP_TRAINING | {"loss", "hidden_layer_sizes", "activation"},
+    MLPRegressor: _MLP_TRAINING | {"loss", "huber_delta", "hidden_layer_sizes", "activation"},
     MLPClassifier: _MLP_TRAINING | {"hidden_layer_sizes", "activation"},
 }
 _PROBABILISTIC = ("log_loss", "modified_huber")

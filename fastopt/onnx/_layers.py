@@ -15,13 +15,45 @@ and its place in ``inference_layers``. A name missing from a table raises
 scales during training, so inference is the plain network.
 """
 
+import numpy as np
+
+from fastopt.neural_network._per_layer import layer_activations
+
 __all__ = ["ACTIVATIONS", "LAYERS", "forward", "inference_layers"]
+
+
+def _leaky_relu(g, x):
+    """``max(x, 0.01 x)`` (onnxruntime has no float64 LeakyRelu)."""
+    return g.op("Max", x, g.op("Mul", x, g.const(np.array(0.01))))
+
+
+def _elu(g, x):
+    """``relu(x) + exp(min(x, 0)) - 1`` (onnxruntime has no float64 Elu)."""
+    negative = g.op("Sub", g.op("Exp", g.op("Min", x, g.const(np.array(0.0)))),
+                    g.const(np.array(1.0)))
+    return g.op("Add", g.op("Relu", x), negative)
+
+
+def _gelu(g, x):
+    """``x Phi(x) = x (1 + erf(x / sqrt(2))) / 2``, with ops of opset 13.
+
+    (onnxruntime 1.32 implements Erf for float32 only; a float64 graph needs a
+    runtime with float64 Erf, such as onnx's reference evaluator.)
+    """
+    cdf = g.op("Add", g.const(np.array(1.0)),
+               g.op("Erf", g.op("Mul", x, g.const(np.array(np.sqrt(0.5))))))
+    return g.op("Mul", g.op("Mul", x, cdf), g.const(np.array(0.5)))
+
 
 ACTIVATIONS = {
     "identity": lambda g, x: x,
     "logistic": lambda g, x: g.op("Sigmoid", x),
     "tanh": lambda g, x: g.op("Tanh", x),
     "relu": lambda g, x: g.op("Relu", x),
+    "leaky_relu": _leaky_relu,
+    "elu": _elu,
+    "gelu": _gelu,
+    "silu": lambda g, x: g.op("Mul", x, g.op("Sigmoid", x)),
     "softmax": lambda g, x: g.op("Softmax", x, axis=1),
     "exp": lambda g, x: g.op("Exp", x),
 }
@@ -53,12 +85,12 @@ def _lookup(table, name, what):
 
 def inference_layers(est):
     """The fitted network ``est`` as ``[(kind, params), ...]``, input to output."""
-    last = len(est.coefs_) - 1
+    activations = layer_activations(est.activation, len(est.coefs_) - 1)
     layers = []
-    for i, (weight, bias) in enumerate(zip(est.coefs_, est.intercepts_)):
+    for weight, bias, name in zip(est.coefs_, est.intercepts_,
+                                  activations + (est.out_activation_,)):
         layers.append(("dense", {"weight": weight, "bias": bias}))
-        layers.append(("activation",
-                       {"name": est.activation if i < last else est.out_activation_}))
+        layers.append(("activation", {"name": name}))
     return layers
 
 
