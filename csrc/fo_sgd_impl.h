@@ -253,6 +253,19 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_reset_wscale)(const fo_sgd_config *cfg, fo_sgd
     FO_NAME(fo_sgd_folded)(st, aw != NULL);
 }
 
+/* Whether w[0:n] are all finite: x - x is 0 for a finite x and NaN for an
+ * infinite or NaN one, and the comparisons OR into one flag without a branch
+ * per value, which the compiler vectorises (a check after every epoch reads
+ * all the coefficients: the one-vs-rest text fit has megabytes of them). */
+FO_MULTIVERSION
+static int FO_NAME(fo_sgd_all_finite)(const FO_REAL *w, ptrdiff_t n)
+{
+    int bad = 0;
+    ptrdiff_t j;
+    for (j = 0; j < n; j++) bad |= (w[j] - w[j]) != 0;
+    return !bad;
+}
+
 /* fo_sgd_reset_wscale for the problems 0..n_probs-1 of w and aw, in one
  * pass over the arrays: feature by feature when they are feature-major. */
 static void FO_NAME(fo_sgd_reset_wscales)(const fo_sgd_config *cfg, fo_sgd_state *st,

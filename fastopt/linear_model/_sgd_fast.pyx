@@ -116,6 +116,8 @@ cdef extern from "fo_sgd.h" nogil:
                           const double*, const int*, const int*, Py_ssize_t, const double*,
                           const double*, const Py_ssize_t*, Py_ssize_t, double*, double*,
                           double*)
+    bint fo_sgd_all_finite_f32(const float* w, Py_ssize_t n)
+    bint fo_sgd_all_finite_f64(const double* w, Py_ssize_t n)
     void fo_sgd_reset_wscales_f32(const fo_sgd_config*, fo_sgd_state*, Py_ssize_t, float*,
                                   float*)
     void fo_sgd_reset_wscales_f64(const fo_sgd_config*, fo_sgd_state*, Py_ssize_t, double*,
@@ -457,13 +459,9 @@ cdef class PlainSGD:
         return True
 
     cdef bint _span_finite(self, Py_ssize_t start, Py_ssize_t n):
-        cdef Py_ssize_t j
-        cdef const float* w32 = <const float*> self.w + start
-        cdef const double* w64 = <const double*> self.w + start
-        for j in range(n):
-            if not isfinite(w32[j] if self.rows.is32 else w64[j]):
-                return False
-        return True
+        if self.rows.is32:
+            return fo_sgd_all_finite_f32(<const float*> self.w + start, n)
+        return fo_sgd_all_finite_f64(<const double*> self.w + start, n)
 
     def store(self):
         """Fold every problem's scale factors into its coefficients (one pass
