@@ -222,13 +222,14 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_scales)(const fo_sgd_state *st, FO_REAL *f)
     f[2] = (FO_REAL)(1.0 / st->average_b);
 }
 
-/* The scale factors f (fo_sgd_scales) folded into a coefficient and its
- * average (aw NULL: none). */
-FO_SGD_INLINE void FO_NAME(fo_sgd_fold)(FO_REAL *FO_RESTRICT w, FO_REAL *FO_RESTRICT aw,
-                                        const FO_REAL *f)
+/* The scale factors f (fo_sgd_scales) folded into a coefficient w and its
+ * average aw (NULL: none), written to ow and oaw (which may be w and aw). */
+FO_SGD_INLINE void FO_NAME(fo_sgd_fold)(const FO_REAL *w, const FO_REAL *aw, const FO_REAL *f,
+                                        FO_REAL *ow, FO_REAL *oaw)
 {
-    if (aw != NULL) *aw = (*aw + f[1] * *w) * f[2];
-    *w *= f[0];
+    const FO_REAL v = *w;
+    if (aw != NULL) *oaw = (*aw + f[1] * v) * f[2];
+    *ow = v * f[0];
 }
 
 /* The state after its scale factors were folded into the arrays. */
@@ -249,7 +250,9 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_reset_wscale)(const fo_sgd_config *cfg, fo_sgd
     FO_REAL f[3];
     ptrdiff_t j;
     FO_NAME(fo_sgd_scales)(st, f);
-    for (j = 0; j < n; j += fs) FO_NAME(fo_sgd_fold)(w + j, aw == NULL ? NULL : aw + j, f);
+    for (j = 0; j < n; j += fs)
+        FO_NAME(fo_sgd_fold)(w + j, aw == NULL ? NULL : aw + j, f, w + j,
+                             aw == NULL ? NULL : aw + j);
     FO_NAME(fo_sgd_folded)(st, aw != NULL);
 }
 
@@ -266,25 +269,36 @@ static int FO_NAME(fo_sgd_all_finite)(const FO_REAL *w, ptrdiff_t n)
     return !bad;
 }
 
-/* fo_sgd_reset_wscale for the problems 0..n_probs-1 of w and aw, in one
- * pass over the arrays: feature by feature when they are feature-major. */
-static void FO_NAME(fo_sgd_reset_wscales)(const fo_sgd_config *cfg, fo_sgd_state *st,
-                                          ptrdiff_t n_probs, FO_REAL *w, FO_REAL *aw)
+/* The coefficients of problems 0..n_probs-1 (and their averages) with their
+ * scale factors folded in. Problem-major arrays (feature_stride 1) are folded
+ * in place and the states reset. Feature-major ones are read feature by
+ * feature, eight problems at a time (their factors on the stack), and the
+ * folded values written into the problem-major (n_probs, n_features) arrays
+ * out_w and out_aw, leaving the engine's arrays and states as they were: one
+ * pass where folding in place and then copying out took two. */
+static void FO_NAME(fo_sgd_store)(const fo_sgd_config *cfg, fo_sgd_state *st,
+                                  ptrdiff_t n_probs, FO_REAL *w, FO_REAL *aw,
+                                  FO_REAL *out_w, FO_REAL *out_aw)
 {
-    const ptrdiff_t fs = cfg->feature_stride, ps = cfg->problem_stride;
-    FO_REAL *f;
-    ptrdiff_t j, k;
-    if (fs == 1 || (f = (FO_REAL *)malloc((size_t)n_probs * 3 * sizeof(FO_REAL))) == NULL) {
+    const ptrdiff_t fs = cfg->feature_stride, d = cfg->n_features;
+    FO_REAL f[3 * 8];
+    ptrdiff_t j, k, k0, m;
+    if (fs == 1) {
         for (k = 0; k < n_probs; k++)
-            FO_NAME(fo_sgd_reset_wscale)(cfg, &st[k], w + k * ps, aw == NULL ? NULL : aw + k * ps);
+            FO_NAME(fo_sgd_reset_wscale)(cfg, &st[k], w + k * cfg->problem_stride,
+                                         aw == NULL ? NULL : aw + k * cfg->problem_stride);
         return;
     }
-    for (k = 0; k < n_probs; k++) FO_NAME(fo_sgd_scales)(&st[k], f + 3 * k);
-    for (j = 0; j < cfg->n_features * fs; j += fs)
-        for (k = 0; k < n_probs; k++)
-            FO_NAME(fo_sgd_fold)(w + j + k * ps, aw == NULL ? NULL : aw + j + k * ps, f + 3 * k);
-    for (k = 0; k < n_probs; k++) FO_NAME(fo_sgd_folded)(&st[k], aw != NULL);
-    free(f);
+    for (k0 = 0; k0 < n_probs; k0 += 8) {
+        m = n_probs - k0 < 8 ? n_probs - k0 : 8;
+        for (k = 0; k < m; k++) FO_NAME(fo_sgd_scales)(&st[k0 + k], f + 3 * k);
+        for (j = 0; j < d; j++)
+            for (k = 0; k < m; k++) {
+                const ptrdiff_t src = j * fs + k0 + k, dst = (k0 + k) * d + j;
+                FO_NAME(fo_sgd_fold)(w + src, aw == NULL ? NULL : aw + src, f + 3 * k,
+                                     out_w + dst, out_aw == NULL ? NULL : out_aw + dst);
+            }
+    }
 }
 
 /* Truncated-gradient L1 step on the features of the current row. */

@@ -118,10 +118,10 @@ cdef extern from "fo_sgd.h" nogil:
                           double*)
     bint fo_sgd_all_finite_f32(const float* w, Py_ssize_t n)
     bint fo_sgd_all_finite_f64(const double* w, Py_ssize_t n)
-    void fo_sgd_reset_wscales_f32(const fo_sgd_config*, fo_sgd_state*, Py_ssize_t, float*,
-                                  float*)
-    void fo_sgd_reset_wscales_f64(const fo_sgd_config*, fo_sgd_state*, Py_ssize_t, double*,
-                                  double*)
+    void fo_sgd_store_f32(const fo_sgd_config*, fo_sgd_state*, Py_ssize_t, float*, float*,
+                          float*, float*)
+    void fo_sgd_store_f64(const fo_sgd_config*, fo_sgd_state*, Py_ssize_t, double*, double*,
+                          double*, double*)
     void fo_sgd_prefetch_sample(const char* data, const int* indices, const int* indptr,
                                 Py_ssize_t d, size_t item, Py_ssize_t i, const char* y,
                                 Py_ssize_t n_y, Py_ssize_t y_stride, const char* sw,
@@ -177,20 +177,15 @@ cdef void _copy_coefs(const floating[:, :] src, floating[:, :] dst) noexcept nog
             dst[k, j] = src[k, j]
 
 
-def _copy(src, dst):
-    """``dst[...] = src`` for (K, n_features) arrays of one dtype, through _copy_coefs."""
-    if src.dtype == np.float32:
-        _copy_coefs[float](src, dst)
-    else:
-        _copy_coefs[double](src, dst)
-
-
 def _feature_major(src):
     """An F-ordered copy of the (K, n_features) array src, or None for None."""
     if src is None:
         return None
     out = np.empty(src.shape, src.dtype, order="F")
-    _copy(src, out)
+    if src.dtype == np.float32:
+        _copy_coefs[float](src, out)
+    else:
+        _copy_coefs[double](src, out)
     return out
 
 
@@ -464,18 +459,19 @@ cdef class PlainSGD:
         return fo_sgd_all_finite_f64(<const double*> self.w + start, n)
 
     def store(self):
-        """Fold every problem's scale factors into its coefficients (one pass
-        over the arrays) and write them (``coefs``, ``avg_coefs``) into the W
-        and AW given to the constructor, when they are copies."""
+        """Write the coefficients (and averages) with every problem's scale
+        factors folded in into the W and AW given to the constructor: folded in
+        place, or, from the feature-major copy, in one pass that leaves the
+        engine as it was (``fo_sgd_store``)."""
+        W, AW = self.out
+        cdef void* out_w = cnp.PyArray_DATA(<cnp.ndarray> W)
+        cdef void* out_aw = NULL if AW is None else cnp.PyArray_DATA(<cnp.ndarray> AW)
         if self.rows.is32:
-            fo_sgd_reset_wscales_f32(&self.cfg, self.states, self.K, <float*> self.w,
-                                     <float*> self.aw)
+            fo_sgd_store_f32(&self.cfg, self.states, self.K, <float*> self.w, <float*> self.aw,
+                             <float*> out_w, <float*> out_aw)
         else:
-            fo_sgd_reset_wscales_f64(&self.cfg, self.states, self.K, <double*> self.w,
-                                     <double*> self.aw)
-        for src, dst in zip((self.coefs, self.avg_coefs), self.out):
-            if src is not dst:
-                _copy(src, dst)
+            fo_sgd_store_f64(&self.cfg, self.states, self.K, <double*> self.w,
+                             <double*> self.aw, <double*> out_w, <double*> out_aw)
 
     def intercept(self, Py_ssize_t k):
         """Current (intercept, average_intercept) of problem k."""
