@@ -61,8 +61,12 @@ NORMALISED_RATES = {  # solver: (rate, max_rate)
 }
 # Other settings of a rule at its default rate: Adadelta averages over 1 / (1 - rho)
 # steps, and PyTorch's rho = 0.9 is too short a memory at batch_size 1 (digits -0.017
-# against scikit-learn); 0.95 is the value of Zeiler's paper.
-DEFAULT_SETTINGS = {"adadelta": {"rho": 0.95}}
+# against scikit-learn); 0.95 is the value of Zeiler's paper. Rprop's factors: a
+# minibatch gradient's sign flips at random, and PyTorch's (0.5, 1.2) halve a step on
+# each flip, so the steps collapse (digits -0.062 at batch_size 32); (0.95, 1.02)
+# follow the fraction of sign agreements smoothly (measured by
+# benchmarks/bench_solver_defaults.py).
+DEFAULT_SETTINGS = {"adadelta": {"rho": 0.95}, "rprop": {"etaminus": 0.95, "etaplus": 1.02}}
 
 
 # scikit-learn's 'optimal' and 'invscaling' rates are derived for plain SGD. With
