@@ -132,16 +132,19 @@ def test_default_rate_ignores_eta0_like_sklearns_optimal(learning_rate):
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_momentum_solvers_take_a_fraction_of_sklearns_schedule_only(nesterov):
+@pytest.mark.parametrize("batch_size, fraction", [(1, 0.3), (8, 0.2)])
+def test_momentum_solvers_take_a_fraction_of_sklearns_schedule_only(nesterov, batch_size,
+                                                                    fraction):
     # under 'invscaling' with power_t=0 scikit-learn's schedule is eta0 at every step: the
-    # momentum solvers take the documented 0.3 times it; under 'constant' eta0 itself
+    # momentum solvers take the documented fraction of it (per sample 0.3, per minibatch
+    # 0.2); under 'constant' eta0 itself
     X, y = _regression()
     y = (y > 0).astype(int)
     solver = "nesterov" if nesterov else "momentum"
-    kw = dict(batch_size=8, max_iter=3, tol=None, random_state=0)
+    kw = dict(batch_size=batch_size, max_iter=3, tol=None, random_state=0)
     scheduled = SGDClassifier(solver=solver, learning_rate="invscaling", eta0=0.01, power_t=0.0,
                               **kw).fit(X, y)
-    scaled = SGDClassifier(solver=SGD(lr=0.3 * 0.01, momentum=0.9,
+    scaled = SGDClassifier(solver=SGD(lr=fraction * 0.01, momentum=0.9,
                                       nesterov=nesterov), **kw).fit(X, y)
     np.testing.assert_array_equal(scheduled.coef_, scaled.coef_)
     np.testing.assert_array_equal(scheduled.intercept_, scaled.intercept_)
