@@ -126,11 +126,8 @@ cdef extern from "fo_mlp_kernels.h" nogil:
         ACT_GELU "FO_ACT_GELU"
         ACT_SILU "FO_ACT_SILU"
 
-ACTIVATION_CODES = {
-    "identity": ACT_IDENTITY, "logistic": ACT_LOGISTIC, "tanh": ACT_TANH,
-    "relu": ACT_RELU, "exp": ACT_EXP, "softmax": ACT_SOFTMAX, "leaky_relu": ACT_LEAKY_RELU,
-    "elu": ACT_ELU, "gelu": ACT_GELU, "silu": ACT_SILU,
-}
+# activation name -> code, from the enum: ACT_LEAKY_RELU is 'leaky_relu'
+ACTIVATION_CODES = {code.name[len("ACT_"):].lower(): code for code in Activation}
 cpdef enum Loss:
     LOSS_CANONICAL = 0   # the output activation's: squared error, Poisson or log-loss
     LOSS_ABSOLUTE_ERROR = 1
@@ -140,8 +137,8 @@ cpdef enum Loss:
 LOSS_CODES = {"absolute_error": LOSS_ABSOLUTE_ERROR, "huber": LOSS_HUBER}
 
 # activations of hidden layers (every code but the output-only exp and softmax)
-HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu",
-                      "silu")
+HIDDEN_ACTIVATIONS = tuple(name for name, code in ACTIVATION_CODES.items()
+                           if code not in (ACT_EXP, ACT_SOFTMAX))
 
 cdef enum:
     MAX_LAYERS = 64
