@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.special import erf
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
@@ -361,3 +362,26 @@ def test_batch_norm_rescues_training_on_badly_scaled_inputs():
     normed = _fit(MLPClassifier((16,), batch_norm=True, **params), X, y)
     assert normed.loss_ < plain.loss_ / 5
     assert normed.score(X, y) > plain.score(X, y) + 0.05
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_hidden_activations_normalise_with_running_or_batch_statistics(train):
+    core, params, X, _, _ = _core_problem("identity", 2)
+    rng = np.random.RandomState(1)
+    running = np.concatenate([rng.uniform(-1, 1, 11), rng.uniform(0.5, 2.0, 11)])
+    before = running.copy()
+    hidden = core.hidden_activations(params, X, train, running)
+    n_net = core.n_params - core.n_running
+    coefs, intercepts = unflatten(params[:n_net], [4, 6, 5, 2])
+    gammas, betas = params[n_net:n_net + 11], params[n_net + 11:]
+    a, start = X, 0
+    for layer, act in zip(range(2), (lambda z: z * (1 + erf(z / np.sqrt(2))) / 2, np.tanh)):
+        z = a @ coefs[layer] + intercepts[layer]
+        h = z.shape[1]
+        mean, var = ((z.mean(0), z.var(0)) if train
+                     else (running[start:start + h], running[11 + start:11 + start + h]))
+        y = (z - mean) / np.sqrt(var + 1e-5) * gammas[start:start + h] + betas[start:start + h]
+        a = act(y)
+        np.testing.assert_allclose(hidden[layer], a, rtol=1e-12, atol=1e-14)
+        start += h
+    np.testing.assert_array_equal(running, before)
