@@ -16,10 +16,17 @@ Usage::
     python benchmarks/bench_mlp.py --quick    # < 1 minute, 1 thread, smaller data
     python benchmarks/bench_mlp.py --threads 1 --repeats 5
     python benchmarks/bench_mlp.py --gradient-norms --repeats 21   # cost of recording
+    python benchmarks/bench_mlp.py --blocks --threads 1 --repeats 5  # GELU, batch norm
 
 ``--gradient-norms`` instead times fastopt alone on the 'small' configuration
 with ``record_gradient_norms`` off and on, interleaved (off, on, off, ...),
 and reports the median seconds per epoch of each and the relative overhead.
+
+``--blocks`` instead times the building blocks beyond scikit-learn's on both
+configurations against PyTorch eager and fused Adam (scikit-learn has neither):
+GELU hidden layers, and ReLU hidden layers with batch normalisation
+(``torch.nn.Linear -> BatchNorm1d -> ReLU``, trained in training mode and
+scored in eval mode), interleaved, medians.
 """
 
 import argparse
@@ -72,17 +79,22 @@ def time_estimator(est, X, y, X_test, y_test, epochs):
     return elapsed / epochs, est.score(X_test, y_test)
 
 
-def time_torch(cfg, init, X, y, X_test, y_test, epochs, fused):
+def time_torch(cfg, init, X, y, X_test, y_test, epochs, fused, activation="relu",
+               batch_norm=False):
     """Hand-written torch training loop: shuffle, index, forward, backward, Adam."""
     layers = []
+    modules = {"relu": torch.nn.ReLU, "gelu": torch.nn.GELU}
     for i, (coef, intercept) in enumerate(zip(*init)):
-        lin = torch.nn.Linear(*coef.shape, dtype=torch.from_numpy(coef).dtype)
+        dtype = torch.from_numpy(coef).dtype
+        lin = torch.nn.Linear(*coef.shape, dtype=dtype)
         with torch.no_grad():
             lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(coef.T)))
             lin.bias.copy_(torch.from_numpy(intercept))
         layers.append(lin)
         if i < len(init[0]) - 1:
-            layers.append(torch.nn.ReLU())
+            if batch_norm:
+                layers.append(torch.nn.BatchNorm1d(coef.shape[1], dtype=dtype))
+            layers.append(modules[activation]())
     model = torch.nn.Sequential(*layers)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused or None)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -97,6 +109,7 @@ def time_torch(cfg, init, X, y, X_test, y_test, epochs, fused):
             loss_fn(model(Xt[idx]), yt[idx]).backward()
             opt.step()
     elapsed = time.perf_counter() - start
+    model.eval()
     with torch.no_grad():
         acc = (model(torch.from_numpy(X_test)).argmax(1).numpy() == y_test).mean()
     return elapsed / epochs, acc
@@ -136,15 +149,21 @@ def gemm_replay(cfg, units, n_train):
     return replay(False) - replay(True)
 
 
-def run(name, cfg, threads, epochs, repeats, n_train):
-    X, y, X_test, y_test = make_data(cfg, n_train)
-    units = [cfg["n_features"], *cfg["hidden"], 10]
-    rs = np.random.RandomState(0)  # scikit-learn's Glorot draws for random_state=0
+def glorot_init(cfg, units):
+    """scikit-learn's Glorot draws for random_state=0: (coefs, intercepts)."""
+    rs = np.random.RandomState(0)
     coefs, intercepts = [], []
     for fan_in, fan_out in zip(units[:-1], units[1:]):
         bound = np.sqrt(6.0 / (fan_in + fan_out))
         coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)).astype(cfg["dtype"]))
         intercepts.append(rs.uniform(-bound, bound, fan_out).astype(cfg["dtype"]))
+    return coefs, intercepts
+
+
+def run(name, cfg, threads, epochs, repeats, n_train):
+    X, y, X_test, y_test = make_data(cfg, n_train)
+    units = [cfg["n_features"], *cfg["hidden"], 10]
+    coefs, intercepts = glorot_init(cfg, units)
     results = {k: [] for k in ("fastopt", "sklearn", "torch eager", "torch fused")}
     gemm_share = []
     acc = {}
@@ -179,6 +198,40 @@ def run(name, cfg, threads, epochs, repeats, n_train):
               f"{label:12s} {t:9.4f} {speedup:8.2f}x {acc[label]:8.4f}  {extra}")
 
 
+BLOCKS = {"gelu": dict(activation="gelu", batch_norm=False),
+          "batch norm": dict(activation="relu", batch_norm=True)}
+
+
+def run_blocks(name, cfg, threads, epochs, repeats, n_train):
+    """Rows of the GELU and batch-norm networks: fastopt against torch eager and
+    fused Adam, interleaved per repetition, medians of s/epoch."""
+    X, y, X_test, y_test = make_data(cfg, n_train)
+    units = [cfg["n_features"], *cfg["hidden"], 10]
+    init = glorot_init(cfg, units)
+    labels = ("fastopt", "torch eager", "torch fused")
+    dtype = np.dtype(cfg["dtype"]).name
+    arch = "-".join(map(str, units))
+    with threadpool_limits(threads):
+        torch.set_num_threads(threads)
+        for block, options in BLOCKS.items():
+            times, acc = {k: [] for k in labels}, {}
+            for _ in range(repeats):
+                for label in labels:
+                    if label == "fastopt":
+                        est = MLPClassifier(**mlp_params(cfg, epochs), **options)
+                        t, a = time_estimator(est, X, y, X_test, y_test, epochs)
+                    else:
+                        t, a = time_torch(cfg, init, X, y, X_test, y_test, epochs,
+                                          fused=label == "torch fused", **options)
+                    times[label].append(t)
+                    acc[label] = a
+            med = {k: statistics.median(v) for k, v in times.items()}
+            for label in labels:
+                print(f"{name:11s} {arch:15s} {block:10s} {len(X):6d} {dtype:8s} "
+                      f"{cfg['batch']:5d} {threads:3d} {label:12s} {med[label]:9.4f} "
+                      f"{med[label] / med['fastopt']:8.2f}x {acc[label]:8.4f}")
+
+
 def run_gradient_norms(threads, epochs, repeats, n_train):
     """Median s/epoch of fastopt with record_gradient_norms off and on, interleaved."""
     cfg = CONFIGS["small"]
@@ -205,11 +258,27 @@ def main():
                         "(default: 1 with --quick, else 1,2)")
     parser.add_argument("--gradient-norms", action="store_true",
                         help="time record_gradient_norms off vs on (fastopt only)")
+    parser.add_argument("--blocks", action="store_true",
+                        help="time GELU and batch-norm networks against PyTorch")
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     if args.gradient_norms:
         for threads in [int(t) for t in (args.threads or "1").split(",")]:
             run_gradient_norms(threads, 5, args.repeats or 21, CONFIGS["small"]["n_train"])
+        return
+    if args.blocks:
+        if torch is None:
+            parser.error("--blocks compares with PyTorch, which is not installed")
+        print(f"torch {torch.__version__}; medians of {repeats} interleaved runs; "
+              "speed-up = peer time / fastopt time")
+        print(f"{'config':11s} {'layers':15s} {'block':10s} {'rows':>6s} {'dtype':8s} "
+              f"{'batch':>5s} {'thr':>3s} {'library':12s} {'s/epoch':>9s} {'speed-up':>9s} "
+              f"{'test acc':>8s}")
+        for threads in [int(t) for t in (args.threads or "1").split(",")]:
+            for name, cfg in CONFIGS.items():
+                n_train = cfg["n_train"] // (8 if args.quick else 1)
+                epochs = 1 if args.quick else (2 if name == "mnist-like" else 3)
+                run_blocks(name, cfg, threads, epochs, repeats, n_train)
         return
     print(f"torch: {torch.__version__ if torch is not None else 'not installed'}; "
           f"medians of {repeats} interleaved runs; speed-up = peer time / fastopt time")

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 # What each example must print (its own check, or the line showing it finished).
 EXPECTED = {
+    "batch_norm_badly_scaled.py": "StandardScaler + plain MLP",
     "custom_numpy_gradients.py": "LogisticRegression (lbfgs)",
     "dask_incremental.py": "coefficients equal to a local partial_fit loop over the same "
                            "blocks: True",
@@ -95,7 +96,16 @@ def check_lr_find_digits(stdout):
     assert at_suggestion > 0.95 and at_suggestion >= at_default - 0.03
 
 
+def check_batch_norm_badly_scaled(stdout):
+    """On raw inputs scaled by 1000, batch norm ends with a loss under a third of the
+    plain network's and a test accuracy at least 0.05 higher."""
+    plain = _numbers(_line(stdout, "plain MLP on raw inputs"))
+    normed = _numbers(_line(stdout, "batch_norm=True on raw inputs"))
+    assert normed[0] < plain[0] / 3 and normed[-1] > plain[-1] + 0.05
+
+
 CHECKS = {
+    "batch_norm_badly_scaled.py": check_batch_norm_badly_scaled,
     "lr_find_digits.py": check_lr_find_digits,
     "custom_numpy_gradients.py": check_custom_numpy_gradients,
     "sgd_sparse_text_like.py": check_sgd_sparse_text_like,

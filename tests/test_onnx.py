@@ -112,6 +112,14 @@ def test_mlp_dropout_is_absent_from_the_onnx_graph():
     _assert_classifier_matches(clf, X)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_mlp_batch_norm_is_folded_into_the_dense_layers_of_the_onnx_graph(n_classes):
+    X, y = _classification(n_classes)
+    X = X * np.array([1e3, 1e-2, 5.0, 1.0, 30.0, 0.1], dtype=np.float32) + 7.0
+    clf = _fit(MLPClassifier((8, 5), batch_norm=True, max_iter=30, random_state=0), X, y)
+    _assert_classifier_matches(clf, X)
+
+
 @pytest.mark.parametrize("loss", ["squared_error", "poisson"])
 @pytest.mark.parametrize("n_targets", [1, 2])
 def test_mlp_regressor_onnx_values_equal_fastopt(loss, n_targets):
@@ -207,9 +215,9 @@ def test_unknown_activation_raises_at_conversion():
 class _MLPWithNorm(MLPClassifier):
     """A classifier with a parameter the converter was never taught."""
 
-    def __init__(self, hidden_layer_sizes=(8,), max_iter=5, batch_norm=False):
+    def __init__(self, hidden_layer_sizes=(8,), max_iter=5, layer_norm=False):
         super().__init__(hidden_layer_sizes, max_iter=max_iter, random_state=0)
-        self.batch_norm = batch_norm
+        self.layer_norm = layer_norm
 
 
 def test_unknown_parameter_raises_unless_at_its_default():
@@ -218,8 +226,8 @@ def test_unknown_parameter_raises_unless_at_its_default():
     X, y = _classification(3)
     default = _fit(_MLPWithNorm(), X, y)
     _assert_classifier_matches(default, X)
-    changed = _fit(_MLPWithNorm(batch_norm=True), X, y)
-    with pytest.raises(NotImplementedError, match="parameter batch_norm=True"):
+    changed = _fit(_MLPWithNorm(layer_norm=True), X, y)
+    with pytest.raises(NotImplementedError, match="parameter layer_norm=True"):
         to_onnx(changed, X[:1])
 
 

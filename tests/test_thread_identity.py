@@ -39,7 +39,9 @@ X_CSR = sp.csr_matrix(np.where(np.abs(X64) > 1.0, X64, 0.0))
 
 
 def _mlp_params(est):
-    return np.concatenate([a.ravel() for a in est.coefs_ + est.intercepts_])
+    names = ("coefs_", "intercepts_", "batch_norm_weights_", "batch_norm_biases_",
+             "batch_norm_running_means_", "batch_norm_running_vars_")
+    return np.concatenate([a.ravel() for name in names for a in getattr(est, name, [])])
 
 
 def _linear_params(est):
@@ -64,6 +66,10 @@ CASES = {
     # CSR first layer: column blocks of the input-layer gradient
     "mlp-csr-sgd": (lambda: MLPClassifier(hidden_layer_sizes=(128,), solver="sgd", batch_size=128, max_iter=2,
                                           random_state=0), X_CSR, YC64, _mlp_params),
+    # batch norm: per-layer rows jobs and column jobs of the statistics, sample weights
+    "mlp-batch-norm-f64": (lambda: MLPClassifier(hidden_layer_sizes=(256, 128), batch_norm=True,
+                                                 batch_size=133, max_iter=2, random_state=0),
+                           X64, YC64, _mlp_params),
     # full-batch loss and gradient (L-BFGS)
     "mlp-lbfgs": (lambda: MLPClassifier(hidden_layer_sizes=(128,), solver="lbfgs", max_iter=5, random_state=0),
                   X64, YC64, _mlp_params),

@@ -10,6 +10,7 @@ provide ``_validate_input``, ``_out_activation``, ``_decode`` and
 ``_score_function``.
 """
 
+import functools
 import math
 import threading
 import warnings
@@ -54,6 +55,13 @@ _INT64_MAX = np.iinfo(np.int64).max
 _SMALL_BATCH = 64
 # estimator -> (network key, lock, MLPCore with _SMALL_BATCH rows of workspace)
 _SMALL_CORES = weakref.WeakKeyDictionary()
+_BN_ATTRIBUTES = ("batch_norm_weights_", "batch_norm_biases_", "batch_norm_running_means_",
+                  "batch_norm_running_vars_")
+_BN_ONE_ROW = (
+    "batch_norm=True normalises every hidden unit over the rows of a minibatch, which "
+    "needs at least 2 rows; got n_samples=1 to train on. Fit on more samples (with "
+    "early_stopping, fewer held out), or set batch_norm=False."
+)
 
 _DIVERGED = (
     "Solver produced non-finite parameter weights. The input data may contain large "
@@ -62,21 +70,40 @@ _DIVERGED = (
 )
 
 
-def _layer_shapes(layer_units):
-    coefs = [(a, b) for a, b in zip(layer_units[:-1], layer_units[1:])]
-    return coefs, [(b,) for b in layer_units[1:]]
+def _param_shapes(layer_units, batch_norm):
+    """Fitted attribute -> shapes of its arrays, in the order of the flat parameters:
+    ``coefs_``, ``intercepts_``, then (batch norm) every hidden layer's scale and shift."""
+    shapes = {"coefs_": [(a, b) for a, b in zip(layer_units[:-1], layer_units[1:])],
+              "intercepts_": [(b,) for b in layer_units[1:]]}
+    if batch_norm:
+        hidden = [(b,) for b in layer_units[1:-1]]
+        shapes.update(batch_norm_weights_=hidden, batch_norm_biases_=hidden)
+    return shapes
 
 
-def _views(params, layer_units):
-    """``coefs_`` and ``intercepts_`` as views into the flat ``params``."""
-    coef_shapes, icpt_shapes = _layer_shapes(layer_units)
-    coefs, intercepts, start = [], [], 0
-    for shape in coef_shapes + icpt_shapes:
-        size = math.prod(shape)
-        view = params[start:start + size].reshape(shape)
-        (coefs if len(shape) == 2 else intercepts).append(view)
-        start += size
-    return coefs, intercepts
+def _running_shapes(layer_units):
+    """Batch norm's running statistics -> shapes, in the order of their flat buffer."""
+    hidden = [(b,) for b in layer_units[1:-1]]
+    return {"batch_norm_running_means_": hidden, "batch_norm_running_vars_": hidden}
+
+
+def _views(flat, shapes):
+    """The arrays of ``shapes`` (from :func:`_param_shapes` or :func:`_running_shapes`)
+    as views into ``flat``, by attribute name."""
+    views, start = {}, 0
+    for name, arrays in shapes.items():
+        views[name] = []
+        for shape in arrays:
+            size = math.prod(shape)
+            views[name].append(flat[start:start + size].reshape(shape))
+            start += size
+    return views
+
+
+def _packed(est, shapes):
+    """The estimator's arrays named in ``shapes`` as one flat array (a fresh pack,
+    so that assigned attributes are honoured)."""
+    return np.concatenate([np.ravel(a) for name in shapes for a in getattr(est, name)])
 
 
 def _as_input(X, dtype):
@@ -174,6 +201,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         "weight_init": [StrOptions(set(WEIGHT_INITS))],
         "progress": ["boolean"],
         "record_gradient_norms": ["boolean"],
+        "batch_norm": ["boolean"],
     }
 
     # ------------------------------------------------------------ helpers
@@ -197,14 +225,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             return 0.0, self.alpha
         return self.alpha * (1.0 - self.l1_ratio), self.alpha * self.l1_ratio
 
-    def _core(self, layer_units, dtype, capacity, dense, out_activation, seed=0, train=False):
+    def _core(self, layer_units, dtype, capacity, dense, out_activation, batch_norm, seed=0,
+              train=False):
         l2, l1 = self._penalty_strengths()
         activations = layer_activations(self.activation, len(layer_units) - 2)
         dropout = layer_dropouts(self.dropout, len(layer_units) - 2) if train else 0.0
         return MLPCore(layer_units, activations, out_activation, dtype, capacity, dense,
                        l2=l2, l1=l1, dropout=dropout, seed=seed,
                        input_dropout=self.input_dropout if train else 0.0,
-                       **self._loss_options())
+                       batch_norm=batch_norm, **self._loss_options())
 
     def _loss_options(self):
         """``loss`` and ``huber_delta`` of ``MLPCore`` for a loss other than the
@@ -214,18 +243,45 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
     def _layer_units(self):
         return [self.n_features_in_] + [c.shape[1] for c in self.coefs_]
 
-    def _flat_params(self):
-        """The parameters as one flat array (packs, so edited attributes are honoured)."""
-        return np.concatenate([c.ravel() for c in self.coefs_]
-                              + [b.ravel() for b in self.intercepts_])
+    def _fitted_batch_norm(self):
+        """Whether the fitted network normalises its hidden layers."""
+        return "batch_norm_weights_" in self.__dict__
 
     def _packed_params(self):
-        """``_params`` while ``coefs_``/``intercepts_`` are views into it, else a fresh pack."""
+        """``_params`` while the parameter attributes are views into it, else a fresh
+        pack of them (so that assigned arrays are honoured)."""
+        shapes = _param_shapes(self._layer_units(), self._fitted_batch_norm())
         params = self.__dict__.get("_params")
-        if params is not None and all(a.base is params for a in self.coefs_) and all(
-                b.base is params for b in self.intercepts_):
+        if params is not None and all(a.base is params for name in shapes
+                                      for a in getattr(self, name)):
             return params
-        return self._flat_params()
+        return _packed(self, shapes)
+
+    def _packed_running(self, dtype):
+        """Batch norm's running statistics as one flat array of ``dtype`` (``_running``
+        while the attributes are views into it), or None without batch norm."""
+        if not self._fitted_batch_norm():
+            return None
+        shapes = _running_shapes(self._layer_units())
+        running = self.__dict__.get("_running")
+        if running is None or running.dtype != dtype or not all(
+                a.base is running for name in shapes for a in getattr(self, name)):
+            running = _packed(self, shapes).astype(dtype)
+        return running
+
+    def _set_arrays(self, params, running, layer_units):
+        """Make the fitted arrays views into ``params`` and ``running`` (None: no
+        batch norm, whose attributes are then removed)."""
+        self._params = params
+        arrays = _views(params, _param_shapes(layer_units, running is not None))
+        if running is not None:
+            self._running = running
+            arrays.update(_views(running, _running_shapes(layer_units)))
+        else:
+            for name in ("_running", *_BN_ATTRIBUTES):
+                self.__dict__.pop(name, None)
+        for name, views in arrays.items():
+            setattr(self, name, views)
 
     def _forward(self, X, check_input=True):
         """Network output after the output activation, shape (n_samples, n_outputs_).
@@ -239,38 +295,43 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         if check_input:
             X = check_predict_input(self, X, accept_sparse=["csr", "csc"])
         params = self._packed_params()
+        running = self._packed_running(params.dtype)
+        bn = running is not None
         X = _as_input(X, params.dtype)
         n = X.shape[0]
         dense = not sp.issparse(X)
         layer_units = self._layer_units()
         if n > _SMALL_BATCH:
             return self._core(layer_units, params.dtype, min(n, _PREDICT_CHUNK), dense,
-                              self.out_activation_).predict(params, X)
+                              self.out_activation_, bn).predict(params, X, running)
         key = (layer_units, params.dtype, dense,
-               layer_activations(self.activation, len(layer_units) - 2), self.out_activation_)
+               layer_activations(self.activation, len(layer_units) - 2), self.out_activation_,
+               bn)
         cached = _SMALL_CORES.get(self)
         if cached is None or cached[0] != key:
             cached = (key, threading.Lock(), self._core(layer_units, params.dtype, _SMALL_BATCH,
-                                                        dense, self.out_activation_))
+                                                        dense, self.out_activation_, bn))
             _SMALL_CORES[self] = cached
         if cached[1].acquire(blocking=False):
             try:
-                return cached[2].predict(params, X)
+                return cached[2].predict(params, X, running)
             finally:
                 cached[1].release()
         return self._core(layer_units, params.dtype, max(1, n), dense,
-                          self.out_activation_).predict(params, X)
+                          self.out_activation_, bn).predict(params, X, running)
 
     def __getstate__(self):
         state = dict(super().__getstate__())
         state.pop("_params", None)
+        state.pop("_running", None)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
         if "coefs_" in state:
-            self._params = self._flat_params()
-            self.coefs_, self.intercepts_ = _views(self._params, self._layer_units())
+            layer_units = self._layer_units()
+            params = _packed(self, _param_shapes(layer_units, self._fitted_batch_norm()))
+            self._set_arrays(params, self._packed_running(params.dtype), layer_units)
 
     # ---------------------------------------------------------------- fit
 
@@ -303,12 +364,14 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 return X, Y, None, self.__dict__.get("_label_binarizer")
         return self._validate_input(X, y, incremental, reset)
 
-    def _fitted_attributes(self, params, layer_units, out_activation, binarizer):
-        """What a copy of the estimator needs to predict with ``params`` (copied)."""
-        coefs, intercepts = _views(params.copy(), layer_units)
-        attributes = {"coefs_": coefs, "intercepts_": intercepts,
-                      "n_outputs_": layer_units[-1], "n_layers_": len(layer_units),
-                      "out_activation_": out_activation}
+    def _fitted_attributes(self, params, running, layer_units, out_activation, binarizer):
+        """What a copy of the estimator needs to predict with ``params`` and batch
+        norm's ``running`` statistics (or None), copied."""
+        attributes = _views(params.copy(), _param_shapes(layer_units, running is not None))
+        if running is not None:
+            attributes.update(_views(running.copy(), _running_shapes(layer_units)))
+        attributes.update({"n_outputs_": layer_units[-1], "n_layers_": len(layer_units),
+                           "out_activation_": out_activation})
         if binarizer is not None:
             attributes.update(_label_binarizer=binarizer, classes_=binarizer.classes_)
         return attributes
@@ -361,6 +424,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, Y, class_sw, binarizer = self._checked_input(X, y, incremental, reset=first_pass)
         n_samples, n_features = X.shape
+        if self.batch_norm and n_samples < 2:
+            raise ValueError(_BN_ONE_ROW)
         n_outputs = Y.shape[1]
         layer_units = [n_features] + hidden_layer_sizes + [n_outputs]
         if not first_pass:
@@ -389,26 +454,30 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         if first_pass:
             params = self._initial_params(layer_units, dtype, random_state)
             out_activation = self._out_activation(binarizer)
+            running = (np.concatenate([np.zeros(sum(hidden_layer_sizes), dtype=dtype),
+                                       np.ones(sum(hidden_layer_sizes), dtype=dtype)])
+                       if self.batch_norm else None)
         else:
-            # packed from coefs_/intercepts_, so weights a user assigned are trained on
-            params = self._flat_params().astype(dtype)
+            # packed from the attributes, so arrays a user assigned are trained on
+            params = _packed(self, _param_shapes(layer_units, self.batch_norm)).astype(dtype)
+            running = self._packed_running(dtype)
+            running = None if running is None else running.copy()
             out_activation = self.out_activation_
 
         X, Y, sample_weight, validation = self._validation(
             X, Y, sample_weight, given_validation, incremental, layer_units, out_activation,
             binarizer, random_state)
         if self._is_stochastic():
-            self._fit_stochastic(X, Y, sample_weight, params, layer_units, out_activation,
-                                 random_state, incremental, first_pass, binarizer, fit,
-                                 tasks, validation)
+            self._fit_stochastic(X, Y, sample_weight, params, running, layer_units,
+                                 out_activation, random_state, incremental, first_pass,
+                                 binarizer, fit, tasks, validation)
         else:
-            self._fit_lbfgs(X, Y, sample_weight, params, layer_units, out_activation, fit,
-                            tasks, validation, binarizer)
+            self._fit_lbfgs(X, Y, sample_weight, params, running, layer_units, out_activation,
+                            fit, tasks, validation, binarizer)
         if not np.isfinite(params).all():
             raise ValueError(_DIVERGED)
 
-        self._params = params
-        self.coefs_, self.intercepts_ = _views(params, layer_units)
+        self._set_arrays(params, running, layer_units)
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(layer_units)
         self.out_activation_ = out_activation
@@ -423,14 +492,21 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         return self
 
     def _check_assigned_shapes(self, layer_units):
-        """Raise a ``ValueError`` naming the first of ``coefs_``/``intercepts_`` whose
-        shape does not fit the network of ``layer_units`` (X, y and
-        ``hidden_layer_sizes``): a warm-started or partial fit starts from them."""
-        coef_shapes, icpt_shapes = _layer_shapes(layer_units)
+        """Raise a ``ValueError`` naming the first fitted array (``coefs_``,
+        ``intercepts_`` and, with batch norm, its four lists) whose shape does not
+        fit the network of ``layer_units`` (X, y and ``hidden_layer_sizes``): a
+        warm-started or partial fit starts from them."""
+        if self.batch_norm != self._fitted_batch_norm():
+            raise ValueError(f"batch_norm={self.batch_norm} but the fitted network was "
+                             f"trained with batch_norm={self._fitted_batch_norm()}; a warm "
+                             "start or partial fit continues it: refit with warm_start=False")
+        expected = _param_shapes(layer_units, self.batch_norm)
+        if self.batch_norm:
+            expected.update(_running_shapes(layer_units))
         hint = (f"for layer sizes {layer_units} (from X, y and hidden_layer_sizes="
                 f"{self.hidden_layer_sizes}); assign arrays of these shapes, or refit with "
                 "warm_start=False")
-        for name, shapes in (("coefs_", coef_shapes), ("intercepts_", icpt_shapes)):
+        for name, shapes in expected.items():
             arrays = getattr(self, name)
             if len(arrays) != len(shapes):
                 raise ValueError(f"{name} has {len(arrays)} arrays, expected {len(shapes)} "
@@ -441,7 +517,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                                      f"{shape} {hint}")
 
     def _initial_params(self, layer_units, dtype, random_state):
-        """Flat parameters drawn in scikit-learn's order (layer by layer)."""
+        """Flat parameters drawn in scikit-learn's order (layer by layer); batch norm's
+        scales start at 1 and its shifts at 0, as in ``torch.nn.BatchNorm1d``."""
         coefs, intercepts = [], []
         activations = init_activations(self.activation, len(layer_units) - 2)
         for fan_in, fan_out, activation in zip(layer_units[:-1], layer_units[1:], activations):
@@ -449,7 +526,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                                          random_state)
             coefs.append(coef.astype(dtype).ravel())
             intercepts.append(intercept.astype(dtype))
-        return np.concatenate(coefs + intercepts)
+        scale_shift = ([np.ones(sum(layer_units[1:-1]), dtype=dtype),
+                        np.zeros(sum(layer_units[1:-1]), dtype=dtype)]
+                       if self.batch_norm else [])
+        return np.concatenate(coefs + intercepts + scale_shift)
 
     def _validation(self, X, Y, sample_weight, given, incremental, layer_units,
                     out_activation, binarizer, random_state):
@@ -478,32 +558,35 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         else:
             return X, Y, sample_weight, None
         core = self._core(layer_units, X_val.dtype, min(X_val.shape[0], _PREDICT_CHUNK),
-                          not sp.issparse(X_val), out_activation)
+                          not sp.issparse(X_val), out_activation, self.batch_norm)
         return X, Y, sample_weight, MLPValidation(self, X_val, Y_val, sw_val, core, binarizer,
                                                   out_activation)
 
-    def _fit_lbfgs(self, X, Y, sample_weight, params, layer_units, out_activation, fit, tasks,
-                   validation, binarizer):
+    def _fit_lbfgs(self, X, Y, sample_weight, params, running, layer_units, out_activation,
+                   fit, tasks, validation, binarizer):
         n_samples = X.shape[0]
-        core = self._core(layer_units, params.dtype, min(n_samples, _LBFGS_CHUNK),
-                          not sp.issparse(X), out_activation)
+        # batch norm: the full batch is the batch of the statistics, one chunk
+        chunk = n_samples if running is not None else min(n_samples, _LBFGS_CHUNK)
+        core = self._core(layer_units, params.dtype, chunk, not sp.issparse(X), out_activation,
+                          running is not None)
         grads = np.empty_like(params)
 
         def loss_grad(x):
             params[:] = x
-            loss = core.loss_grad(params, grads, X, Y, sample_weight)
+            loss = core.loss_grad(params, grads, X, Y, sample_weight, running)
             return loss, grads.astype(np.float64)
 
         iteration = iter(range(1, self.max_iter + 1))
         iterations = LbfgsTasks(tasks, lambda x: self._fitted_attributes(
-            x.astype(params.dtype), layer_units, out_activation, binarizer))
+            x.astype(params.dtype), running, layer_units, out_activation, binarizer))
         val_losses, val_scores = ([], []) if validation is not None else (None, None)
 
         def after_iteration(intermediate_result):
             if self.verbose:
                 print(f"Iteration {next(iteration)}, loss = {intermediate_result.fun:.8f}")
             if validation is not None:
-                val_loss, score = validation.measure(intermediate_result.x.astype(params.dtype))
+                val_loss, score = validation.measure(intermediate_result.x.astype(params.dtype),
+                                                     running)
                 val_losses.append(val_loss)
                 val_scores.append(score)
             iterations(intermediate_result)
@@ -522,9 +605,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             fit.update(validation_loss_curve_=val_losses, validation_scores_=val_scores)
         params[:] = opt_res.x
 
-    def _fit_stochastic(self, X, Y, sample_weight, params, layer_units, out_activation,
-                        random_state, incremental, first_pass, binarizer, fit, tasks,
-                        validation):
+    def _fit_stochastic(self, X, Y, sample_weight, params, running, layer_units,
+                        out_activation, random_state, incremental, first_pass, binarizer, fit,
+                        tasks, validation):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         optimizer = make_optimizer(self)
@@ -553,8 +636,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         X_train, Y_train, sw_train = X, Y, sample_weight
         if early_stopping:
             best_params = params.copy()
+            best_running = None if running is None else running.copy()
 
         n_samples = X_train.shape[0]
+        if running is not None and n_samples < 2:
+            raise ValueError(_BN_ONE_ROW)
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
@@ -562,10 +648,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
                               "It is going to be clipped")
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        if running is not None and batch_size < 2:
+            raise ValueError("batch_norm=True normalises every hidden unit over the rows of a "
+                             "minibatch: batch_size must be at least 2, got 1")
         seed = int(engine_seed(self.random_state if random_state is None else random_state,
                                _INT64_MAX, np.int64))
-        core = self._core(layer_units, params.dtype, batch_size, not sp.issparse(X_train),
-                          out_activation, seed=seed, train=True)
+        # batch norm folds a last minibatch of one row into the one before it
+        capacity = batch_size + (running is not None and n_samples % batch_size == 1)
+        core = self._core(layer_units, params.dtype, capacity, not sp.issparse(X_train),
+                          out_activation, running is not None, seed=seed, train=True)
         grads = np.empty_like(params)
         order = np.arange(n_samples, dtype=np.intp)
         is_sgd = self.solver == "sgd"
@@ -573,8 +664,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         if range_test is not None:
             # fastopt.lr_find on a clone: the range test replaces the epochs and ends
             # the fit by raising (see fastopt/_lr_find.py)
-            range_test.run(core.range_test, params, grads, state, X_train, Y_train, sw_train,
-                           order, batch_size, self.shuffle)
+            range_test.run(functools.partial(core.range_test, running=running), params, grads,
+                           state, X_train, Y_train, sw_train, order, batch_size, self.shuffle)
 
         n_iter, t = 0, fit["t_"]
         with epoch_progress(self.progress, 1 if incremental else self.max_iter,
@@ -583,7 +674,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 tasks.begin_epoch()
                 norms = None if norm_rows is None else np.empty(len(layer_units) - 1)
                 loss = core.epoch(params, grads, state, X_train, Y_train, sw_train, order,
-                                  batch_size, self.shuffle, gradient_norms=norms)
+                                  batch_size, self.shuffle, gradient_norms=norms,
+                                  running=running)
                 if norm_rows is not None:
                     norm_rows.append(norms)
                 if not early_stopping and not np.isfinite(loss):
@@ -595,7 +687,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 if self.verbose:
                     print(f"Iteration {n_iter}, loss = {loss:.8f}")
                 if validation is not None:
-                    val_loss, score = validation.measure(params)
+                    val_loss, score = validation.measure(params, running)
                     val_losses.append(val_loss)
                     val_scores.append(score)
                     if self.verbose:
@@ -605,6 +697,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                     if score > best_val:
                         best_val = score
                         best_params[:] = params
+                        if running is not None:
+                            best_running[:] = running
                 else:
                     no_improvement = no_improvement + 1 if loss > best_loss - self.tol else 0
                     best_loss = min(best_loss, loss)
@@ -617,7 +711,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                     if self.verbose:
                         print(f"Setting learning rate to {get_learning_rate(state):f}")
                 stop_requested = tasks.end_epoch(lambda: self._fitted_attributes(
-                    params, layer_units, out_activation, binarizer))
+                    params, running, layer_units, out_activation, binarizer))
                 if no_improvement > self.n_iter_no_change:
                     if self.verbose:
                         print("Stopping: no improvement of more than tol="
@@ -634,6 +728,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                     "and the optimization hasn't converged yet.", ConvergenceWarning)
         if early_stopping:
             params[:] = best_params
+            if running is not None:
+                running[:] = best_running
         fit.update(n_iter_=n_iter, t_=t, loss_=loss_curve[-1], loss_curve_=loss_curve,
                    best_loss_=best_loss, validation_scores_=val_scores,
                    validation_loss_curve_=val_losses,

@@ -130,6 +130,33 @@ default='glorot_uniform'
         the minibatch gradient averaged over the epoch's minibatches, measured
         in the compiled loop. Stochastic solvers only ('lbfgs' raises a
         ``ValueError``). See ``gradient_norms_``.
+    batch_norm : bool, default=False
+        Batch normalisation between every hidden layer's affine map and its
+        activation, as ``torch.nn.BatchNorm1d(n_units, eps=1e-5, momentum=0.1)``
+        after ``torch.nn.Linear``: while training, each hidden unit's
+        pre-activation ``z`` becomes ``gamma (z - mean) / sqrt(var + eps) + beta``
+        with the mean and biased variance of ``z`` over the rows of the
+        minibatch ('lbfgs': over the whole training set), and each minibatch
+        updates the running statistics, ``running = 0.9 running + 0.1 stat``
+        (the variance unbiased: times ``n / (n - 1)``). ``predict*`` and the
+        validation score normalise with the running statistics. The scales
+        ``gamma`` (starting at 1) and shifts ``beta`` (starting at 0) are
+        trained by the solver, are not penalised by ``alpha``, and are fitted
+        as ``batch_norm_weights_`` and ``batch_norm_biases_``; the hidden
+        intercepts are kept (they cancel in the batch mean). With sample
+        weights the batch statistics are weighted -- a row of weight ``k``
+        counts as ``k`` repeated rows: ``mean = sum w z / sum w``, ``var = sum
+        w (z - mean)^2 / sum w``, and the running variance is unbiased with
+        ``n = sum w`` (biased when ``sum w <= 1``) -- so that integer weights
+        fit as repeated rows, as in the loss. A minibatch of one row has no
+        variance: a last minibatch of one row is folded into the one before
+        it (which then has ``batch_size + 1`` rows); ``batch_size=1`` and a
+        training set of one row raise a ``ValueError``. 'lbfgs' updates the
+        running statistics at every evaluation of the objective, as a
+        PyTorch closure calling the model in training mode does. A warm
+        start or ``partial_fit`` continues from the four fitted lists below
+        (assigned arrays included) and needs the same ``batch_norm`` as the
+        fit before it.
 """
 
 _ATTRIBUTES_DOC = """
@@ -157,6 +184,20 @@ _ATTRIBUTES_DOC = """
         Weight matrices, views into one flat parameter array.
     intercepts_ : list of ndarray
         Intercept vectors, views into the same array.
+    batch_norm_weights_ : list of ndarray
+        With ``batch_norm=True`` (absent otherwise): the scale ``gamma`` of each
+        hidden layer, views into the flat parameter array (after the
+        intercepts).
+    batch_norm_biases_ : list of ndarray
+        The shift ``beta`` of each hidden layer (``batch_norm=True``), views
+        into the same array.
+    batch_norm_running_means_ : list of ndarray
+        The running mean of each hidden layer's pre-activations
+        (``batch_norm=True``), used by ``predict*``; state, not trained. With
+        early stopping it is restored with the best weights.
+    batch_norm_running_vars_ : list of ndarray
+        The unbiased running variance of each hidden layer's pre-activations
+        (``batch_norm=True``), used by ``predict*``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -227,7 +268,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
                  weight_init="glorot_uniform", class_weight=None, progress=False,
-                 record_gradient_norms=False, input_dropout=0.0):
+                 record_gradient_norms=False, input_dropout=0.0, batch_norm=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -261,6 +302,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.progress = progress
         self.record_gradient_norms = record_gradient_norms
         self.input_dropout = input_dropout
+        self.batch_norm = batch_norm
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -491,7 +533,7 @@ default='squared_error'
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dropout=0.0, penalty="l2", l1_ratio=0.15, clip_norm=None, clip_value=None,
                  weight_init="glorot_uniform", progress=False, record_gradient_norms=False,
-                 huber_delta=1.0, input_dropout=0.0):
+                 huber_delta=1.0, input_dropout=0.0, batch_norm=False):
         self.loss = loss
         self.huber_delta = huber_delta
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -526,6 +568,7 @@ default='squared_error'
         self.progress = progress
         self.record_gradient_norms = record_gradient_norms
         self.input_dropout = input_dropout
+        self.batch_norm = batch_norm
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,

@@ -3,7 +3,8 @@
 
 Layout. All trainable parameters live in one flat buffer in scikit-learn's
 ``_pack`` order -- every layer's weight matrix (row-major, fan_in x fan_out),
-then every intercept -- so that ``coefs_``/``intercepts_`` are views into it,
+then every intercept, then (batch norm) every hidden layer's scale, then
+every shift -- so that ``coefs_``/``intercepts_`` are views into it,
 the L2/L1 penalty touches one contiguous prefix, and one ``rule_step`` of
 :mod:`fastopt.optim` updates the whole network in a single fused pass.
 
@@ -23,6 +24,9 @@ float32/float64 with ``floating``):
   ``_robust_row`` -- the absolute-error and Huber losses on identity outputs.
 * ``_run_rows`` / ``_run_grads`` -- one minibatch as two jobs of fixed
   blocks on fastopt's worker pool (see the *minibatch* section);
+  ``_bn_rows`` -- with batch normalisation, the forward and backward passes
+  as one rows job per layer and one columns job per hidden layer for the
+  batch statistics (see the *batch normalisation* section);
   ``_penalty`` -- the weight penalty, ``_penalty_step`` -- penalty and
   optimizer step, fused into one pass for scikit-learn's Adam (the default
   fit); both in fixed parameter chunks (``csrc/fo_mlp_kernels.h``).
@@ -122,11 +126,8 @@ cdef extern from "fo_mlp_kernels.h" nogil:
         ACT_GELU "FO_ACT_GELU"
         ACT_SILU "FO_ACT_SILU"
 
-ACTIVATION_CODES = {
-    "identity": ACT_IDENTITY, "logistic": ACT_LOGISTIC, "tanh": ACT_TANH,
-    "relu": ACT_RELU, "exp": ACT_EXP, "softmax": ACT_SOFTMAX, "leaky_relu": ACT_LEAKY_RELU,
-    "elu": ACT_ELU, "gelu": ACT_GELU, "silu": ACT_SILU,
-}
+# activation name -> code, from the enum: ACT_LEAKY_RELU is 'leaky_relu'
+ACTIVATION_CODES = {code.name[len("ACT_"):].lower(): code for code in Activation}
 cpdef enum Loss:
     LOSS_CANONICAL = 0   # the output activation's: squared error, Poisson or log-loss
     LOSS_ABSOLUTE_ERROR = 1
@@ -136,8 +137,8 @@ cpdef enum Loss:
 LOSS_CODES = {"absolute_error": LOSS_ABSOLUTE_ERROR, "huber": LOSS_HUBER}
 
 # activations of hidden layers (every code but the output-only exp and softmax)
-HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu",
-                      "silu")
+HIDDEN_ACTIVATIONS = tuple(name for name, code in ACTIVATION_CODES.items()
+                           if code not in (ACT_EXP, ACT_SOFTMAX))
 
 cdef enum:
     MAX_LAYERS = 64
@@ -156,6 +157,16 @@ cdef struct Net:
     double huber_delta
     double dropout[MAX_LAYERS]       # drop probability of layer l's units (l = 0: input)
     bint dropped                     # any dropout rate > 0
+    bint bn                          # batch normalisation after every hidden affine map
+    Py_ssize_t g_off[MAX_LAYERS]     # offset of hidden layer l's BN scale (gamma) in params
+    Py_ssize_t beta_off[MAX_LAYERS]  # ... of its BN shift (beta)
+    Py_ssize_t r_off[MAX_LAYERS]     # offset of its running mean in ``running``
+    Py_ssize_t n_hidden              # hidden units in all; running variances at + n_hidden
+    void* running                    # running means, then variances (set by each entry)
+    void* xhat[MAX_LAYERS + 1]       # normalised pre-activation of hidden layer l (training)
+    double* inv_std[MAX_LAYERS + 1]  # 1 / sqrt(batch variance + eps) per unit of layer l
+    void* bn_scale                   # inference: gamma / sqrt(running variance + eps)
+    void* zeros                      # a zero intercept as wide as the widest hidden layer
     double l2                        # penalty = l2/2 ||W||^2 + l1 ||W||_1
     double l1
     Py_ssize_t cap                   # rows of the workspaces
@@ -575,6 +586,9 @@ ctypedef struct RowJob:
     Py_ssize_t block     # rows per block
     int mode
     bint masked
+    bint bn_stage        # batch-normalised training: run stage ``stage`` only
+    int stage            # forward: weight layer ``stage``; backward: hidden layer ``stage``
+    bint backward
 
 
 ctypedef struct GradJob:
@@ -612,16 +626,19 @@ cdef inline floating* _rows_of(floating* buf, Py_ssize_t i0, Py_ssize_t h) noexc
     return buf + i0 * h if buf != NULL else NULL
 
 
-cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
-                      Py_ssize_t i1) noexcept nogil:
+cdef inline const void* _delta_of(const Net* net, int l) noexcept nogil:
+    """Delta at the output of weight layer ``l`` (output layer: in ``act``)."""
+    return net.act[net.n_w] if l == net.n_w - 1 else net.delta[l + 1]
+
+
+cdef floating* _input_rows(const RowJob* job, floating* X, Py_ssize_t i0,
+                           Py_ssize_t i1) noexcept nogil:
+    """The input of the first layer for rows ``i0:i1`` of the job: gathered into
+    ``X`` (the gather buffer ``act[0]``; rows of Y and sample weights too, with
+    input dropout on dense input), or dense input read in place when it
+    predicts; row 0 of the returned array is row 0 of the minibatch."""
     cdef Net* net = job.net
-    cdef int l, n_w = net.n_w
-    cdef Py_ssize_t i, fan_in, fan_out, nr = i1 - i0, k = net.units[n_w]
-    cdef floating* Z
-    cdef floating* D
-    cdef floating* prev
-    cdef const floating* sw = NULL
-    cdef floating* X = <floating*> net.act[0]
+    cdef Py_ssize_t i, k = net.units[net.n_w]
     cdef const floating* mask0 = <const floating*> net.mask[0] if job.masked else NULL
     if job.mode == MODE_TRAIN or job.masked or job.inp.dense == NULL:
         _gather(net, job.inp, <const floating*> job.Y, <const floating*> job.sw, job.rows,
@@ -629,65 +646,147 @@ cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
         if mask0 != NULL:  # dense input dropout, on the gathered copy
             for i in range(i0 * net.units[0], i1 * net.units[0]):
                 X[i] *= mask0[i]
+        return X
+    return <floating*> job.inp.dense + job.rows[0] * job.inp.n_features
+
+
+cdef void _affine_rows(const RowJob* job, const floating* params, const floating* X, int l,
+                       Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    """``act[l + 1][i0:i1] = act[l][i0:i1] @ W_l`` (layer 0: from the input ``X``)."""
+    cdef Net* net = job.net
+    cdef Py_ssize_t fan_in = net.units[l], fan_out = net.units[l + 1]
+    if l == 0:
+        _first_layer(net, job.inp, X, <const floating*> net.in_values if job.masked else NULL,
+                     job.rows, i0, i1, params + net.w_off[0], <floating*> net.act[1])
     else:
-        X = <floating*> job.inp.dense + job.rows[0] * job.inp.n_features
+        gemm(False, False, i1 - i0, fan_out, fan_in, <floating> 1,
+             <const floating*> net.act[l] + i0 * fan_in, fan_in, params + net.w_off[l],
+             fan_out, <floating> 0, <floating*> net.act[l + 1] + i0 * fan_out, fan_out)
+
+
+cdef void _loss_rows(const RowJob* job, floating* Z, Py_ssize_t i0,
+                     Py_ssize_t i1) noexcept nogil:
+    """Output loss and delta of rows ``i0:i1`` of ``Z``, the output layer's ``act``."""
+    cdef Net* net = job.net
+    cdef Py_ssize_t k = net.units[net.n_w]
+    cdef const floating* sw = NULL
+    if job.sw != NULL:
+        sw = <const floating*> net.sw + i0
+    _output_loss_delta(net, Z + i0 * k,
+                       <const floating*> net.y + i0 * k, sw, i1 - i0, k, net.row_loss + i0)
+
+
+cdef void _back_rows(const RowJob* job, const floating* params, int l, Py_ssize_t i0,
+                     Py_ssize_t i1) noexcept nogil:
+    """``delta[l][i0:i1]``: the delta at weight layer ``l``'s output back through
+    ``W_l``, times the derivative of hidden layer ``l``'s activation (and its
+    dropout mask)."""
+    cdef Net* net = job.net
+    cdef Py_ssize_t fan_in = net.units[l], fan_out = net.units[l + 1], nr = i1 - i0
+    cdef floating* prev = <floating*> net.delta[l] + i0 * fan_in
+    gemm(False, True, nr, fan_in, fan_out, <floating> 1,
+         <const floating*> _delta_of(net, l) + i0 * fan_out, fan_out, params + net.w_off[l],
+         fan_out, <floating> 0, prev, fan_in)
+    _delta_derivative(net.hidden[l], prev, <const floating*> net.act[l] + i0 * fan_in,
+                      _rows_of(<floating*> net.pre[l], i0, fan_in),
+                      _rows_of(<floating*> net.mask[l], i0, fan_in) if job.masked else NULL,
+                      nr * fan_in)
+
+
+cdef void _bn_inference(const Net* net, const floating* params, int l, floating* Z,
+                        Py_ssize_t m) noexcept nogil:
+    """``Z = gamma (Z - running mean) / sqrt(running variance + eps) + beta`` for
+    ``m`` rows of hidden layer ``l`` (the scale is ``net.bn_scale``)."""
+    cdef Py_ssize_t i, j, h = net.units[l]
+    cdef const floating* mean = <const floating*> net.running + net.r_off[l]
+    cdef const floating* scale = <const floating*> net.bn_scale + net.r_off[l]
+    cdef const floating* beta = params + net.beta_off[l]
+    cdef floating* z
+    for i in range(m):
+        z = Z + i * h
+        for j in range(h):
+            z[j] = (z[j] - mean[j]) * scale[j] + beta[j]
+
+
+cdef void _rows_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
+                      Py_ssize_t i1) noexcept nogil:
+    cdef Net* net = job.net
+    cdef int l, n_w = net.n_w
+    cdef Py_ssize_t fan_out, nr = i1 - i0, k = net.units[n_w]
+    cdef floating* Z
+    cdef floating* X = _input_rows(job, <floating*> net.act[0], i0, i1)
     for l in range(n_w):
         if job.mode == MODE_HIDDEN and l + 1 == n_w:
             return
-        fan_in = net.units[l]
         fan_out = net.units[l + 1]
         Z = <floating*> net.act[l + 1] + i0 * fan_out
-        if l == 0:
-            _first_layer(net, job.inp, X, <const floating*> net.in_values if job.masked else NULL,
-                         job.rows, i0, i1, params + net.w_off[0], <floating*> net.act[1])
+        _affine_rows(job, params, X, l, i0, i1)
+        if l + 1 == n_w:
+            _bias_activation(ACT_IDENTITY, Z, params + net.b_off[l], nr, fan_out,
+                             <const floating*> NULL, <floating*> NULL)
+        elif net.bn:  # inference only: training runs _bn_stage_typed
+            _bias_activation(ACT_IDENTITY, Z, params + net.b_off[l], nr, fan_out,
+                             <const floating*> NULL, <floating*> NULL)
+            _bn_inference(net, params, l + 1, Z, nr)
+            _bias_activation(net.hidden[l + 1], Z, <const floating*> net.zeros, nr, fan_out,
+                             <const floating*> NULL, <floating*> NULL)
         else:
-            gemm(False, False, nr, fan_out, fan_in, <floating> 1,
-                 <const floating*> net.act[l] + i0 * fan_in, fan_in, params + net.w_off[l],
-                 fan_out, <floating> 0, Z, fan_out)
-        if l + 1 < n_w:
             _bias_activation(net.hidden[l + 1], Z, params + net.b_off[l], nr, fan_out,
                              _rows_of(<floating*> net.mask[l + 1], i0, fan_out)
                              if job.masked else NULL,
                              _rows_of(<floating*> net.pre[l + 1], i0, fan_out)
                              if job.mode == MODE_TRAIN else NULL)
-        else:
-            _bias_activation(ACT_IDENTITY, Z, params + net.b_off[l], nr, fan_out,
-                             <const floating*> NULL, <floating*> NULL)
-    Z = <floating*> net.act[n_w] + i0 * k
     if job.mode == MODE_PREDICT:
-        _output_activation(net.out, Z, nr, k)
+        _output_activation(net.out, <floating*> net.act[n_w] + i0 * k, nr, k)
         return
-    if job.sw != NULL:
-        sw = <const floating*> net.sw + i0
-    _output_loss_delta(net, Z, <const floating*> net.y + i0 * k, sw, nr, k,
-                       net.row_loss + i0)
-    D = Z
+    _loss_rows(job, <floating*> net.act[n_w], i0, i1)
     for l in range(n_w - 1, 0, -1):
-        fan_in = net.units[l]
-        fan_out = net.units[l + 1]
-        prev = <floating*> net.delta[l] + i0 * fan_in
-        gemm(False, True, nr, fan_in, fan_out, <floating> 1, D, fan_out,
-             params + net.w_off[l], fan_out, <floating> 0, prev, fan_in)
-        _delta_derivative(net.hidden[l], prev, <const floating*> net.act[l] + i0 * fan_in,
-                          _rows_of(<floating*> net.pre[l], i0, fan_in),
-                          _rows_of(<floating*> net.mask[l], i0, fan_in) if job.masked else NULL,
-                          nr * fan_in)
-        D = prev
+        _back_rows(job, params, l, i0, i1)
+
+
+cdef void _bn_stage_typed(const RowJob* job, const floating* params, Py_ssize_t i0,
+                          Py_ssize_t i1) noexcept nogil:
+    """Rows ``i0:i1`` of stage ``job.stage`` of a batch-normalised training pass
+    (see the *batch normalisation* section)."""
+    cdef Net* net = job.net
+    cdef int s = job.stage, n_w = net.n_w
+    cdef Py_ssize_t nr = i1 - i0, h = net.units[s]
+    cdef floating* X = NULL
+    if job.backward:
+        _back_rows(job, params, s, i0, i1)
+        return
+    if s == 0:
+        X = _input_rows(job, <floating*> net.act[0], i0, i1)
+    else:
+        _bias_activation(net.hidden[s], <floating*> net.act[s] + i0 * h,
+                         <const floating*> net.zeros, nr, h,
+                         _rows_of(<floating*> net.mask[s], i0, h) if job.masked else NULL,
+                         _rows_of(<floating*> net.pre[s], i0, h))
+        if job.mode == MODE_HIDDEN and s + 1 == n_w:
+            return
+    _affine_rows(job, params, X, s, i0, i1)
+    _bias_activation(ACT_IDENTITY, <floating*> net.act[s + 1] + i0 * net.units[s + 1],
+                     params + net.b_off[s], nr, net.units[s + 1], <const floating*> NULL,
+                     <floating*> NULL)
+    if s + 1 < n_w:
+        return
+    _loss_rows(job, <floating*> net.act[n_w], i0, i1)
+    if n_w > 1:
+        _back_rows(job, params, n_w - 1, i0, i1)
 
 
 cdef void _rows_block(void* ctx, Py_ssize_t b) noexcept nogil:
     cdef RowJob* job = <RowJob*> ctx
     cdef Py_ssize_t i0 = b * job.block
     cdef Py_ssize_t i1 = min(i0 + job.block, job.m)
-    if job.net.is32:
+    if job.bn_stage and job.net.is32:
+        _bn_stage_typed(job, <const float*> job.params, i0, i1)
+    elif job.bn_stage:
+        _bn_stage_typed(job, <const double*> job.params, i0, i1)
+    elif job.net.is32:
         _rows_typed(job, <const float*> job.params, i0, i1)
     else:
         _rows_typed(job, <const double*> job.params, i0, i1)
-
-
-cdef inline const void* _delta_of(const Net* net, int l) noexcept nogil:
-    """Delta at the output of weight layer ``l`` (output layer: in ``act``)."""
-    return net.act[net.n_w] if l == net.n_w - 1 else net.delta[l + 1]
 
 
 cdef inline double _penalised_sumsq(const floating* g, const floating* w, Py_ssize_t n,
@@ -786,7 +885,232 @@ cdef void _run_rows(Net* net, const Input* inp, const void* Y, const void* sw,
     job.block = block
     job.mode = mode
     job.masked = masked
+    job.bn_stage = False
     run_blocks(_rows_block, &job, n_blocks, plan_threads(work, n_blocks, n_threads))
+
+
+# --------------------------------------------------------- batch normalisation
+#
+# With ``net.bn`` a hidden layer's normalisation needs the pre-activations of
+# every row of the minibatch, so a training pass synchronises per hidden layer:
+#
+# * forward stage s (rows job, ROW_BLOCK rows): activation (and dropout) of
+#   hidden layer s from its normalised values (s = 0: gather the input), then
+#   the affine map of weight layer s into ``act[s + 1]``; the last stage also
+#   computes the output loss and delta and back-propagates them into
+#   ``delta[n_w - 1]``;
+# * normalisation of hidden layer s + 1 (columns job, COL_BLOCK units per
+#   block): per unit, the (weighted) batch mean and biased variance, summed
+#   over the rows in row order in double, ``xhat = (z - mean) / sqrt(var +
+#   eps)`` and ``z = gamma xhat + beta``, and the running statistics;
+# * backward, hidden layer l from the last down: a columns job turns
+#   ``delta[l]`` (the gradient with respect to the normalised output) into
+#   the gradient with respect to the pre-normalisation ``z`` and writes the
+#   gradients of gamma and beta; a rows job (``_back_rows``) carries it
+#   through ``W_{l-1}`` into ``delta[l - 1]``.
+#
+# Each unit's sums run over the rows in row order inside one block, so the
+# results do not depend on the thread count. Inference (``_rows_typed``)
+# normalises row by row with the running statistics, in one rows job.
+
+cdef enum:
+    COL_BLOCK = 16       # hidden units per block of a normalisation job
+
+cdef double BN_EPS = 1e-5
+cdef double BN_MOMENTUM = 0.1
+cdef double NS_PER_BN_UNIT = 2.0  # ns per row and unit of a normalisation job (three passes)
+
+
+ctypedef struct ColJob:
+    Net* net
+    const void* params
+    void* grads
+    Py_ssize_t m
+    int layer
+    double sw_sum        # weight sum of the minibatch (m when unweighted)
+    bint weighted        # net.sw holds the minibatch's sample weights
+    bint backward
+    bint update          # forward: update the running statistics
+
+
+cdef void _bn_forward_cols(const ColJob* job, const floating* params, Py_ssize_t j0,
+                           Py_ssize_t j1) noexcept nogil:
+    """Normalise units ``j0:j1`` of hidden layer ``job.layer`` over the minibatch
+    (weighted batch mean and biased variance), keep ``xhat`` and ``1 / std``, and
+    update the running mean and unbiased running variance."""
+    cdef Net* net = job.net
+    cdef int l = job.layer
+    cdef Py_ssize_t i, j, h = net.units[l], m = job.m, nj = j1 - j0
+    cdef floating* Z = <floating*> net.act[l]
+    cdef floating* Xh = <floating*> net.xhat[l]
+    cdef const floating* sw = <const floating*> net.sw
+    cdef const floating* gamma = params + net.g_off[l]
+    cdef const floating* beta = params + net.beta_off[l]
+    cdef floating* rmean = <floating*> net.running + net.r_off[l]
+    cdef floating* rvar = rmean + net.n_hidden
+    cdef double mean[COL_BLOCK]
+    cdef double var[COL_BLOCK]
+    cdef double w = 1.0, d, W = job.sw_sum
+    cdef double unbiased = W / (W - 1.0) if W > 1.0 else 1.0
+    cdef floating* z
+    cdef floating xh
+    for j in range(nj):
+        mean[j] = 0.0
+        var[j] = 0.0
+    for i in range(m):
+        z = Z + i * h + j0
+        if job.weighted:
+            w = sw[i]
+        for j in range(nj):
+            mean[j] += w * z[j]
+    for j in range(nj):
+        mean[j] /= W
+    for i in range(m):
+        z = Z + i * h + j0
+        if job.weighted:
+            w = sw[i]
+        for j in range(nj):
+            d = z[j] - mean[j]
+            var[j] += w * d * d
+    for j in range(nj):
+        var[j] /= W
+        net.inv_std[l][j0 + j] = 1.0 / sqrt(var[j] + BN_EPS)
+    for i in range(m):
+        z = Z + i * h + j0
+        for j in range(nj):
+            xh = <floating> ((z[j] - mean[j]) * net.inv_std[l][j0 + j])
+            Xh[i * h + j0 + j] = xh
+            z[j] = gamma[j0 + j] * xh + beta[j0 + j]
+    if job.update:
+        for j in range(nj):
+            rmean[j0 + j] = <floating> ((1.0 - BN_MOMENTUM) * rmean[j0 + j]
+                                        + BN_MOMENTUM * mean[j])
+            rvar[j0 + j] = <floating> ((1.0 - BN_MOMENTUM) * rvar[j0 + j]
+                                       + BN_MOMENTUM * var[j] * unbiased)
+
+
+cdef void _bn_backward_cols(const ColJob* job, const floating* params, floating* grads,
+                            Py_ssize_t j0, Py_ssize_t j1) noexcept nogil:
+    """Units ``j0:j1`` of hidden layer ``job.layer``: from ``g = delta[l]``, the
+    gradient with respect to the normalised output, write the gradients of gamma
+    (``sum g xhat``) and beta (``sum g``), over the weight sum, and turn ``delta[l]``
+    into the gradient with respect to the pre-normalisation ``z``:
+    ``gamma / std (g - p (sum g + xhat sum g xhat))``, ``p = w / sum w``."""
+    cdef Net* net = job.net
+    cdef int l = job.layer
+    cdef Py_ssize_t i, j, h = net.units[l], m = job.m, nj = j1 - j0
+    cdef floating* G = <floating*> net.delta[l]
+    cdef const floating* Xh = <const floating*> net.xhat[l]
+    cdef const floating* sw = <const floating*> net.sw
+    cdef const floating* gamma = params + net.g_off[l]
+    cdef double sg[COL_BLOCK]
+    cdef double sgx[COL_BLOCK]
+    cdef double c[COL_BLOCK]
+    cdef double p = 1.0 / job.sw_sum
+    cdef floating* g
+    cdef const floating* xh
+    for j in range(nj):
+        sg[j] = 0.0
+        sgx[j] = 0.0
+    for i in range(m):
+        g = G + i * h + j0
+        xh = Xh + i * h + j0
+        for j in range(nj):
+            sg[j] += g[j]
+            sgx[j] += g[j] * xh[j]
+    for j in range(nj):
+        grads[net.g_off[l] + j0 + j] = <floating> (sgx[j] / job.sw_sum)
+        grads[net.beta_off[l] + j0 + j] = <floating> (sg[j] / job.sw_sum)
+        c[j] = gamma[j0 + j] * net.inv_std[l][j0 + j]
+    for i in range(m):
+        g = G + i * h + j0
+        xh = Xh + i * h + j0
+        if job.weighted:
+            p = sw[i] / job.sw_sum
+        for j in range(nj):
+            g[j] = <floating> (c[j] * (g[j] - p * (sg[j] + xh[j] * sgx[j])))
+
+
+cdef void _cols_block(void* ctx, Py_ssize_t b) noexcept nogil:
+    cdef ColJob* job = <ColJob*> ctx
+    cdef Py_ssize_t j0 = b * COL_BLOCK
+    cdef Py_ssize_t j1 = min(j0 + COL_BLOCK, job.net.units[job.layer])
+    if job.backward and job.net.is32:
+        _bn_backward_cols(job, <const float*> job.params, <float*> job.grads, j0, j1)
+    elif job.backward:
+        _bn_backward_cols(job, <const double*> job.params, <double*> job.grads, j0, j1)
+    elif job.net.is32:
+        _bn_forward_cols(job, <const float*> job.params, j0, j1)
+    else:
+        _bn_forward_cols(job, <const double*> job.params, j0, j1)
+
+
+cdef void _run_cols(ColJob* job, int layer, bint backward, int n_threads) noexcept nogil:
+    """The normalisation job (forward or backward) of hidden layer ``layer``."""
+    cdef Py_ssize_t h = job.net.units[layer]
+    cdef Py_ssize_t n_blocks = (h + COL_BLOCK - 1) // COL_BLOCK
+    job.layer = layer
+    job.backward = backward
+    run_blocks(_cols_block, job, n_blocks,
+               plan_threads(job.m * h * NS_PER_BN_UNIT, n_blocks, n_threads))
+
+
+cdef void _run_stage(RowJob* job, int stage, bint backward, int n_threads) noexcept nogil:
+    """Stage ``stage`` of the batch-normalised training pass as a rows job."""
+    cdef const Net* net = job.net
+    cdef Py_ssize_t n_blocks = (job.m + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef int l = stage - 1 if backward else stage
+    cdef double fan_in = job.inp.row_values if l == 0 else net.units[l]
+    cdef double work = 2.0 * job.m * fan_in * net.units[l + 1] * NS_PER_FLOP
+    if not backward and stage == net.n_w - 1:
+        work *= 2.0
+    job.stage = l if backward else stage
+    job.backward = backward
+    run_blocks(_rows_block, job, n_blocks, plan_threads(work, n_blocks, n_threads))
+
+
+cdef double _bn_rows(Net* net, const Input* inp, const void* Y, const void* sw,
+                     const Py_ssize_t* rows, Py_ssize_t m, const void* params, void* grads,
+                     int mode, bint masked, bint update, int n_threads) noexcept nogil:
+    """A batch-normalised training pass over ``m`` minibatch rows (see the section
+    comment): forward, and with ``MODE_TRAIN`` the loss, the deltas and the
+    gradients of gamma and beta (over the weight sum); the running statistics are
+    updated if ``update``. Returns the minibatch's weight sum."""
+    cdef RowJob job
+    cdef ColJob cols
+    cdef int l, n_w = net.n_w
+    job.net = net
+    job.inp = inp
+    job.Y = Y
+    job.sw = sw
+    job.rows = rows
+    job.params = params
+    job.m = m
+    job.block = ROW_BLOCK
+    job.mode = mode
+    job.masked = masked
+    job.bn_stage = True
+    cols.net = net
+    cols.params = params
+    cols.grads = grads
+    cols.m = m
+    cols.weighted = sw != NULL
+    cols.update = update
+    for l in range(n_w):
+        _run_stage(&job, l, False, n_threads)
+        if l == 0:
+            if net.is32:
+                cols.sw_sum = _weight_sum(<const float*> net.sw if sw != NULL else NULL, m)
+            else:
+                cols.sw_sum = _weight_sum(<const double*> net.sw if sw != NULL else NULL, m)
+        if l + 1 < n_w:
+            _run_cols(&cols, l + 1, False, n_threads)
+    if mode == MODE_TRAIN:
+        for l in range(n_w - 1, 0, -1):
+            _run_cols(&cols, l, True, n_threads)
+            if l > 1:
+                _run_stage(&job, l, True, n_threads)
+    return cols.sw_sum
 
 
 cdef void _run_grads(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_t m,
@@ -963,8 +1287,12 @@ cdef double _minibatch(Net* net, const Input* inp, const floating* Y, const floa
     cdef floating scale
     if masked:
         _draw_masks(<floating**> net.mask, net, inp, rows, m, dropout_rng)
-    _run_rows(net, inp, Y, sw, rows, m, params, MODE_TRAIN, masked, n_threads)
-    sw_sum = _weight_sum(swb, m)
+    if net.bn:
+        sw_sum = _bn_rows(net, inp, Y, sw, rows, m, params, grads, MODE_TRAIN, masked, True,
+                          n_threads)
+    else:
+        _run_rows(net, inp, Y, sw, rows, m, params, MODE_TRAIN, masked, n_threads)
+        sw_sum = _weight_sum(swb, m)
     scale = <floating> (1.0 / sw_sum)
     batch_loss = _loss_sum(net, m)
     _run_grads(net, inp, rows, m, grads, scale, False, params if norms != NULL else NULL,
@@ -983,6 +1311,9 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
                    int n_threads, bint* interrupted) noexcept nogil:
     """One pass over the data; returns scikit-learn's epoch loss (NaN if diverged).
 
+    With batch normalisation, a last minibatch of one row is folded into the
+    one before it (which then has ``batch_size + 1`` rows).
+
     With ``norms`` (``net.n_w`` doubles), it receives each weight layer's
     gradient norm averaged over the minibatches run.
     With ``rt``, the learning-rate range test (``fastopt/_range_test.pxd``)
@@ -996,6 +1327,8 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
     cdef fo_interrupt_clock clock
     cdef Py_ssize_t n_batches = (n + batch_size - 1) // batch_size
     cdef double batch_loss, total = 0.0
+    if net.bn and n_batches > 1 and n % batch_size == 1:
+        n_batches -= 1  # batch norm: a last minibatch of one row joins the one before
     if norms != NULL:
         memset(norms, 0, net.n_w * sizeof(double))
     if rt != NULL:
@@ -1008,7 +1341,7 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
         b = i % n_batches
         if b == 0 and shuffle:
             fo_rng_shuffle(shuffle_rng, order, n)
-        m = min(batch_size, n - b * batch_size)
+        m = batch_size if b + 1 < n_batches else n - b * batch_size
         if rt != NULL:
             cfg.lr = range_rate(rt, i)
         batch_loss = _minibatch(net, inp, Y, sw, order + b * batch_size, m, dropout_rng,
@@ -1031,11 +1364,18 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
 cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floating* sw,
                        Py_ssize_t* order, Py_ssize_t n, floating* params,
                        floating* grads, int n_threads) noexcept nogil:
-    """Full-batch objective and gradient, in chunks of ``net.cap`` rows."""
+    """Full-batch objective and gradient, in chunks of ``net.cap`` rows (with
+    batch normalisation: one chunk, the batch of the statistics, which updates
+    the running statistics)."""
     cdef Py_ssize_t b, start, m
     cdef Py_ssize_t n_chunks = (n + net.cap - 1) // net.cap
     cdef double sw_sum = _weight_sum(sw, n), loss = 0.0
     cdef floating scale = <floating> (1.0 / sw_sum)
+    if net.bn:
+        _bn_rows(net, inp, Y, sw, order, n, params, grads, MODE_TRAIN, False, True, n_threads)
+        _run_grads(net, inp, order, n, grads, scale, False, NULL, False, n_threads)
+        loss = _loss_sum(net, n) + _penalty(net, params, grads, scale, n_threads)
+        return loss / sw_sum
     for b in range(n_chunks):
         start = b * net.cap
         m = min(net.cap, n - start)
@@ -1046,11 +1386,27 @@ cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floa
     return loss / sw_sum
 
 
+cdef void _bn_inference_scale(Net* net, const floating* params) noexcept nogil:
+    """``net.bn_scale = gamma / sqrt(running variance + eps)`` of every hidden
+    unit, for inference (nothing without batch normalisation)."""
+    cdef int l
+    cdef Py_ssize_t j
+    cdef floating* scale = <floating*> net.bn_scale
+    cdef const floating* rvar = <const floating*> net.running + net.n_hidden
+    if not net.bn:
+        return
+    for l in range(1, net.n_w):
+        for j in range(net.units[l]):
+            scale[net.r_off[l] + j] = <floating> (params[net.g_off[l] + j]
+                                                  / sqrt(rvar[net.r_off[l] + j] + BN_EPS))
+
+
 cdef void _predict(Net* net, const Input* inp, Py_ssize_t* order, Py_ssize_t n,
                    const floating* params, floating* out, int n_threads) noexcept nogil:
     """Network output for every row of the input, in chunks of ``net.cap`` rows."""
     cdef Py_ssize_t b, start, m, k = net.units[net.n_w]
     cdef Py_ssize_t n_chunks = (n + net.cap - 1) // net.cap
+    _bn_inference_scale(net, params)
     for b in range(n_chunks):
         start = b * net.cap
         m = min(net.cap, n - start)
@@ -1094,6 +1450,15 @@ cdef class MLPCore:
     input_dropout : float
         Probability of dropping an input feature during training (CSR input:
         each stored value of the minibatch rows).
+    batch_norm : bool
+        Batch normalisation between every hidden layer's affine map and its
+        activation (``torch.nn.BatchNorm1d(eps=1e-5, momentum=0.1)``). Its
+        scales and shifts follow the intercepts in the parameters (all
+        hidden layers' scales, then all shifts; ``n_params`` counts them);
+        every method then takes ``running``, the running means of all hidden
+        units followed by their running variances (``n_running`` values of
+        the parameters' dtype), which training updates in place and
+        inference reads.
     """
 
     cdef Net net
@@ -1104,11 +1469,12 @@ cdef class MLPCore:
     cdef readonly object dtype
     cdef readonly Py_ssize_t n_params
     cdef readonly Py_ssize_t n_coef
+    cdef readonly Py_ssize_t n_running
 
     def __init__(self, layer_units, hidden, str out, dtype, Py_ssize_t capacity,
                  bint dense, double l2=0.0, double l1=0.0, dropout=0.0,
                  unsigned long long seed=0, loss=None, double huber_delta=1.0,
-                 double input_dropout=0.0):
+                 double input_dropout=0.0, bint batch_norm=False):
         cdef int l, n_w = len(layer_units) - 1
         cdef Py_ssize_t off = 0
         if n_w < 1 or n_w > MAX_LAYERS:
@@ -1126,8 +1492,18 @@ cdef class MLPCore:
         for l in range(n_w):
             self.net.b_off[l] = off
             off += self.net.units[l + 1]
+        self.net.bn = batch_norm
+        if self.net.bn:
+            for l in range(1, n_w):
+                self.net.r_off[l] = self.net.n_hidden
+                self.net.n_hidden += self.net.units[l]
+            for l in range(1, n_w):
+                self.net.g_off[l] = off + self.net.r_off[l]
+                self.net.beta_off[l] = off + self.net.n_hidden + self.net.r_off[l]
+            off += 2 * self.net.n_hidden
         self.net.n_params = off
         self.n_params = off
+        self.n_running = 2 * self.net.n_hidden
         self.n_coef = self.net.n_coef
         hidden = [hidden] * (n_w - 1) if isinstance(hidden, str) else list(hidden)
         if len(hidden) != n_w - 1 or not set(hidden) <= set(HIDDEN_ACTIVATIONS):
@@ -1170,6 +1546,16 @@ cdef class MLPCore:
                 self.net.delta[l] = self._buffer(capacity * self.net.units[l])
             if l < n_w and self.net.hidden[l] in (ACT_GELU, ACT_SILU):
                 self.net.pre[l] = self._buffer(capacity * self.net.units[l])
+            if l < n_w and self.net.bn:
+                self.net.xhat[l] = self._buffer(capacity * self.net.units[l])
+                inv_std = np.empty(self.net.units[l])
+                self._buffers.append(inv_std)
+                self.net.inv_std[l] = <double*> cnp.PyArray_DATA(<cnp.ndarray> inv_std)
+        if self.net.bn:
+            self.net.bn_scale = self._buffer(self.net.n_hidden)
+            zeros = np.zeros(max(layer_units[1:n_w], default=1), dtype=self.dtype)
+            self._buffers.append(zeros)
+            self.net.zeros = cnp.PyArray_DATA(<cnp.ndarray> zeros)
         self.net.y = self._buffer(capacity * self.net.units[n_w])
         self.net.sw = self._buffer(capacity)
         row_loss = np.empty(max(capacity, 1))
@@ -1198,6 +1584,16 @@ cdef class MLPCore:
         if self._in_values is None or self._in_values.size < need:
             self._in_values = np.empty(need, dtype=self.dtype)
             self.net.in_values = cnp.PyArray_DATA(<cnp.ndarray> self._in_values)
+
+    cdef _set_running(self, running):
+        """Point the network at the running statistics ``running`` (batch norm only)."""
+        if not self.net.bn:
+            if running is not None:
+                raise ValueError("running statistics are for a core with batch_norm=True")
+            return
+        if running is None:
+            raise ValueError("a core with batch_norm=True needs its running statistics")
+        self.net.running = self._data(running, "running", self.n_running)
 
     cdef void* _buffer(self, Py_ssize_t size):
         buf = np.empty(max(size, 1), dtype=self.dtype)
@@ -1239,7 +1635,7 @@ cdef class MLPCore:
         return inp
 
     def epoch(self, params, grads, OptimizerState state, X, Y, sample_weight, order,
-              Py_ssize_t batch_size, bint shuffle, gradient_norms=None):
+              Py_ssize_t batch_size, bint shuffle, gradient_norms=None, running=None):
         """Train one epoch in place; return the epoch loss (NaN on divergence).
 
         ``order`` (intp) holds the row order and is shuffled in place, so
@@ -1257,11 +1653,11 @@ cdef class MLPCore:
                                  f"size {self.net.n_w}")
             norms = <double*> cnp.PyArray_DATA(<cnp.ndarray> gradient_norms)
         return self._train(params, grads, state, X, Y, sample_weight, order, batch_size,
-                           shuffle, norms, NULL)
+                           shuffle, norms, NULL, running)
 
     def range_test(self, params, grads, OptimizerState state, X, Y, sample_weight, order,
                    Py_ssize_t batch_size, bint shuffle, double min_lr, double max_lr,
-                   Py_ssize_t n_steps, double beta, double stop_factor):
+                   Py_ssize_t n_steps, double beta, double stop_factor, running=None):
         """Run the learning-rate range test in place (see ``fastopt/_range_test.pxd``).
 
         Trains from ``params`` with ``state``'s rule for up to ``n_steps``
@@ -1278,12 +1674,12 @@ cdef class MLPCore:
         range_init(&rt, <double*> cnp.PyArray_DATA(<cnp.ndarray> out), min_lr, max_lr,
                    n_steps, beta, stop_factor)
         self._train(params, grads, state, X, Y, sample_weight, order, batch_size, shuffle,
-                    NULL, &rt)
+                    NULL, &rt, running)
         return out[:, :rt.n_run].copy()
 
     cdef double _train(self, params, grads, OptimizerState state, X, Y, sample_weight, order,
                        Py_ssize_t batch_size, bint shuffle, double* norms,
-                       RangeTest* rt) except? -1.0:
+                       RangeTest* rt, running) except? -1.0:
         """Check the arrays and run ``_epoch`` (an epoch, or the range test ``rt``)."""
         cdef list keep = []
         cdef Input inp = self._input(X, keep)
@@ -1299,8 +1695,12 @@ cdef class MLPCore:
         cdef bint interrupted = False
         if state.dtype != self.dtype or state.shapes != ((self.n_params,),):
             raise ValueError("the optimizer state does not match the parameters")
-        if batch_size < 1 or batch_size > self.net.cap or len(order) != n:
+        if (batch_size < 1 or batch_size + (self.net.bn and n % batch_size == 1 and n > 1)
+                > self.net.cap or len(order) != n):
             raise ValueError("batch_size exceeds the workspace or order has the wrong size")
+        if self.net.bn and (n < 2 or batch_size < 2):
+            raise ValueError("batch normalisation needs minibatches of at least 2 rows")
+        self._set_running(running)
         self._reserve_dropped_values(X, batch_size)
         cdef void* s0 = state.flat_buffer(0)
         cdef void* s1 = state.flat_buffer(1)
@@ -1325,8 +1725,13 @@ cdef class MLPCore:
                 raise_pending_error()
         return loss
 
-    def loss_grad(self, params, grads, X, Y, sample_weight):
-        """Return the full-batch objective; write its gradient into ``grads``."""
+    def loss_grad(self, params, grads, X, Y, sample_weight, running=None):
+        """Return the full-batch objective; write its gradient into ``grads``.
+
+        With batch normalisation the whole of ``X`` is one batch (at most
+        ``capacity`` rows, at least 2) and the running statistics are updated,
+        as by one forward pass of a PyTorch model in training mode.
+        """
         cdef list keep = []
         cdef Input inp = self._input(X, keep)
         cdef Py_ssize_t n = X.shape[0]
@@ -1335,6 +1740,10 @@ cdef class MLPCore:
         cdef void* y = self._data(Y, "Y", n * self.net.units[self.net.n_w])
         cdef void* w = NULL if sample_weight is None else self._data(
             sample_weight, "sample_weight", n)
+        if self.net.bn and not 2 <= n <= self.net.cap:
+            raise ValueError(f"batch normalisation normalises all {n} rows together: they "
+                             f"must number 2 to capacity={self.net.cap}")
+        self._set_running(running)
         order = np.arange(n, dtype=np.intp)
         cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
         cdef double loss
@@ -1349,12 +1758,14 @@ cdef class MLPCore:
                                   <double*> p, <double*> g, n_threads)
         return loss
 
-    def predict(self, params, X):
-        """Return the network output (after the output activation) for ``X``."""
+    def predict(self, params, X, running=None):
+        """Return the network output (after the output activation) for ``X``
+        (batch normalisation with the running statistics)."""
         cdef list keep = []
         cdef Input inp = self._input(X, keep)
         cdef Py_ssize_t n = X.shape[0]
         cdef void* p = self._data(params, "params", self.n_params)
+        self._set_running(running)
         out = np.empty((n, self.net.units[self.net.n_w]), dtype=self.dtype)
         cdef void* o_ptr = cnp.PyArray_DATA(<cnp.ndarray> out)
         order = np.arange(n, dtype=np.intp)
@@ -1368,17 +1779,22 @@ cdef class MLPCore:
                 _predict(&self.net, &inp, o, n, <double*> p, <double*> o_ptr, n_threads)
         return out
 
-    def hidden_activations(self, params, X, bint train):
+    def hidden_activations(self, params, X, bint train, running=None):
         """Hidden-layer outputs for the first ``capacity`` rows of ``X``.
 
         With ``train=True`` the training forward pass runs, dropout included,
         drawing from the same generator as :meth:`epoch` (used to test that
-        dropout masks are applied and back-propagated correctly).
+        dropout masks are applied and back-propagated correctly), and batch
+        normalisation uses these rows' statistics (``running`` is left as it
+        is); otherwise the running statistics.
         """
         cdef list keep = []
         cdef Input inp = self._input(X, keep)
         cdef Py_ssize_t m = min(<Py_ssize_t> X.shape[0], self.net.cap)
         cdef void* p = self._data(params, "params", self.n_params)
+        self._set_running(running)
+        if self.net.bn and train and m < 2:
+            raise ValueError("batch normalisation needs at least 2 rows to train on")
         self._reserve_dropped_values(X, m)
         order = np.arange(m, dtype=np.intp)
         cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
@@ -1389,7 +1805,15 @@ cdef class MLPCore:
                 _draw_masks(<float**> self.net.mask, &self.net, &inp, o, m, &self.dropout_rng)
             elif masked:
                 _draw_masks(<double**> self.net.mask, &self.net, &inp, o, m, &self.dropout_rng)
-            _run_rows(&self.net, &inp, NULL, NULL, o, m, p, MODE_HIDDEN, masked, n_threads)
+            if self.net.bn and train:
+                _bn_rows(&self.net, &inp, NULL, NULL, o, m, p, NULL, MODE_HIDDEN, masked, False,
+                         n_threads)
+            else:
+                if self.net.is32:
+                    _bn_inference_scale(&self.net, <const float*> p)
+                else:
+                    _bn_inference_scale(&self.net, <const double*> p)
+                _run_rows(&self.net, &inp, NULL, NULL, o, m, p, MODE_HIDDEN, masked, n_threads)
         return [self._activation_copy(l, m) for l in range(1, self.net.n_w)]
 
     cdef object _activation_copy(self, int layer, Py_ssize_t m):
@@ -1399,6 +1823,41 @@ cdef class MLPCore:
         memcpy(cnp.PyArray_DATA(<cnp.ndarray> out), self.net.act[layer],
                m * h * cnp.PyArray_ITEMSIZE(<cnp.ndarray> out))
         return out
+
+
+def robust_loss(str name, double huber_delta, y_true, y_pred, sample_weight=None):
+    """Weighted mean over samples of the mean over outputs of the loss ``name``.
+
+    The training loop's own per-row formula (``_robust_row``), in float64; it
+    scores the validation set of the robust losses.
+
+    Parameters
+    ----------
+    name : {'absolute_error', 'huber'}
+        ``|r|``, or Huber's ``r^2 / 2`` for ``|r| <= huber_delta`` and
+        ``huber_delta (|r| - huber_delta / 2)`` beyond, for ``r = y_pred - y_true``.
+    huber_delta : float
+        Threshold of the Huber loss (unused by 'absolute_error').
+    y_true, y_pred : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,) or None
+
+    Returns
+    -------
+    loss : float
+    """
+    cdef int code = LOSS_CODES[name]
+    cdef double[:, ::1] z = np.array(y_pred, dtype=np.float64, order="C")  # overwritten
+    cdef const double[:, ::1] y = np.ascontiguousarray(y_true, dtype=np.float64)
+    cdef const double[::1] w = (None if sample_weight is None else
+                                np.ascontiguousarray(sample_weight, dtype=np.float64))
+    cdef Py_ssize_t i, k = z.shape[1]
+    cdef double wi = 1.0, total = 0.0, w_sum = 0.0
+    for i in range(z.shape[0]):
+        if w is not None:
+            wi = w[i]
+        total += wi * _robust_row(code, huber_delta, &z[i, 0], &y[i, 0], wi, k)
+        w_sum += wi
+    return total / w_sum
 
 
 def set_learning_rate(OptimizerState state, double lr):

@@ -46,15 +46,16 @@ class MLPValidation:
         self._loss = (partial(robust_loss, options["loss"], options["huber_delta"]) if options
                       else LOSS_FUNCTIONS[_LOSS_OF_OUTPUT[out_activation]])
 
-    def measure(self, params):
-        """(loss, score) of the network with parameters ``params`` on the set.
+    def measure(self, params, running=None):
+        """(loss, score) of the network with parameters ``params`` (and batch
+        norm's ``running`` statistics) on the set.
 
         Both are NaN when the network's outputs are not finite. As
         scikit-learn (its fix for issue #29504), a diverged epoch's NaN score
         neither becomes the best score nor counts as "no improvement", so the
         best finite weights are restored at the end.
         """
-        out = self._core.predict(params, self.X)
+        out = self._core.predict(params, self.X, running)
         if not np.isfinite(out).all():
             return float("nan"), float("nan")
         loss = float(self._loss(self.Y, out, self.sample_weight))

@@ -52,8 +52,9 @@ _MLP_TRAINING = {
 _UNDERSTOOD = {
     SGDRegressor: _SGD_TRAINING | {"loss"},
     SGDClassifier: _SGD_TRAINING | {"loss", "multi_class"},
-    MLPRegressor: _MLP_TRAINING | {"loss", "huber_delta", "hidden_layer_sizes", "activation"},
-    MLPClassifier: _MLP_TRAINING | {"hidden_layer_sizes", "activation"},
+    MLPRegressor: _MLP_TRAINING | {"loss", "huber_delta", "hidden_layer_sizes", "activation",
+                                   "batch_norm"},
+    MLPClassifier: _MLP_TRAINING | {"hidden_layer_sizes", "activation", "batch_norm"},
 }
 _PROBABILISTIC = ("log_loss", "modified_huber")
 _CLASSIFIER_OPTIONS = {"zipmap": [True, False], "nocl": [False]}

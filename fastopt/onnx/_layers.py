@@ -8,9 +8,10 @@ Two tables are the whole vocabulary of the MLP exporter:
 
 ``inference_layers(est)`` describes a fitted network as a list of
 ``(kind, params)`` pairs and ``forward`` emits them in order. Supporting a new
-activation is one entry in ``ACTIVATIONS``; a new inference layer (batch
-normalisation, say, as a per-unit scale and shift) is one entry in ``LAYERS``
-and its place in ``inference_layers``. A name missing from a table raises
+activation is one entry in ``ACTIVATIONS``; a new inference layer is one
+entry in ``LAYERS`` and its place in ``inference_layers``. Batch normalisation
+needs no layer: at inference it is a per-unit scale and shift, folded into the
+dense layer before it. A name missing from a table raises
 ``NotImplementedError`` at conversion. Dropout has no layer: inverted dropout
 scales during training, so inference is the plain network.
 """
@@ -83,11 +84,29 @@ def _lookup(table, name, what):
     return table[name]
 
 
+def _folded_batch_norm(est):
+    """``coefs_`` and ``intercepts_`` with each hidden layer's batch normalisation
+    (inference: running statistics) folded into the affine map before it:
+    ``gamma (x W + b - mean) / sqrt(var + eps) + beta = x (W s) + (b - mean) s + beta``
+    with ``s = gamma / sqrt(var + eps)``."""
+    weights, biases = list(est.coefs_), list(est.intercepts_)
+    if "batch_norm_weights_" not in est.__dict__:
+        return weights, biases
+    for l, (gamma, beta, mean, var) in enumerate(zip(
+            est.batch_norm_weights_, est.batch_norm_biases_, est.batch_norm_running_means_,
+            est.batch_norm_running_vars_)):
+        scale = gamma / np.sqrt(var + 1e-5)
+        weights[l] = weights[l] * scale
+        biases[l] = (biases[l] - mean) * scale + beta
+    return weights, biases
+
+
 def inference_layers(est):
-    """The fitted network ``est`` as ``[(kind, params), ...]``, input to output."""
+    """The fitted network ``est`` as ``[(kind, params), ...]``, input to output
+    (batch normalisation folded into the dense layers)."""
     activations = layer_activations(est.activation, len(est.coefs_) - 1)
     layers = []
-    for weight, bias, name in zip(est.coefs_, est.intercepts_,
+    for weight, bias, name in zip(*_folded_batch_norm(est),
                                   activations + (est.out_activation_,)):
         layers.append(("dense", {"weight": weight, "bias": bias}))
         layers.append(("activation", {"name": name}))
