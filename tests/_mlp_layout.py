@@ -29,6 +29,16 @@ def glorot(units, seed):
     return np.concatenate([c.ravel() for c in coefs] + intercepts)
 
 
+def torch_linear(torch, W, b):
+    """A float64 ``torch.nn.Linear`` holding the (fan_in, fan_out) weights ``W``
+    and the intercepts ``b`` (torch stores the weights transposed)."""
+    linear = torch.nn.Linear(*W.shape, dtype=torch.float64)
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(W.T.copy()))
+        linear.bias.copy_(torch.from_numpy(b.copy()))
+    return linear
+
+
 def torch_mlp(torch, flat, units, activations):
     """A float64 ``torch.nn.Sequential`` of Linear layers holding the flat
     parameters ``flat``, each hidden one followed by a fresh module of the
@@ -36,11 +46,7 @@ def torch_mlp(torch, flat, units, activations):
     coefs, intercepts = unflatten(flat, units)
     layers = []
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        linear = torch.nn.Linear(*W.shape, dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T.copy()))
-            linear.bias.copy_(torch.from_numpy(b.copy()))
-        layers.append(linear)
+        layers.append(torch_linear(torch, W, b))
         if i < len(activations):
             layers.append(activations[i]())
     return torch.nn.Sequential(*layers)

@@ -18,7 +18,7 @@ from scipy.special import erf
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
-from _mlp_layout import unflatten
+from _mlp_layout import torch_linear, unflatten
 from fastopt.neural_network import MLPClassifier, MLPRegressor
 from fastopt.neural_network._mlp_fast import MLPCore
 
@@ -70,11 +70,7 @@ def _torch_bn_model(torch, est, activations):
     gen = torch.Generator().manual_seed(0)
     layers, norms = [], []
     for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_)):
-        linear = torch.nn.Linear(*W.shape, dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T.copy()))
-            linear.bias.copy_(torch.from_numpy(b.copy()))
-        layers.append(linear)
+        layers.append(torch_linear(torch, W, b))
         if i < len(activations):
             norm = torch.nn.BatchNorm1d(W.shape[1], eps=1e-5, momentum=0.1,
                                         dtype=torch.float64)

@@ -866,15 +866,13 @@ cdef double _flops(const Net* net, const Input* inp, Py_ssize_t m) noexcept nogi
     return f
 
 
-cdef void _run_rows(Net* net, const Input* inp, const void* Y, const void* sw,
-                    const Py_ssize_t* rows, Py_ssize_t m, const void* params, int mode,
-                    bint masked, int n_threads) noexcept nogil:
-    """The rows job over ``m`` minibatch rows (see the section comment); outside
-    training, ``rows`` must be consecutive."""
+cdef inline RowJob _row_job(Net* net, const Input* inp, const void* Y, const void* sw,
+                            const Py_ssize_t* rows, Py_ssize_t m, const void* params,
+                            Py_ssize_t block, int mode, bint masked,
+                            bint bn_stage) noexcept nogil:
+    """A rows job over ``m`` minibatch rows in blocks of ``block`` (the stage
+    fields of a batch-normalised pass are set by its caller)."""
     cdef RowJob job
-    cdef Py_ssize_t block = ROW_BLOCK if mode == MODE_TRAIN else PREDICT_BLOCK
-    cdef Py_ssize_t n_blocks = (m + block - 1) // block
-    cdef double work = _flops(net, inp, m) * (2.0 if mode == MODE_TRAIN else 1.0) * NS_PER_FLOP
     job.net = net
     job.inp = inp
     job.Y = Y
@@ -885,7 +883,19 @@ cdef void _run_rows(Net* net, const Input* inp, const void* Y, const void* sw,
     job.block = block
     job.mode = mode
     job.masked = masked
-    job.bn_stage = False
+    job.bn_stage = bn_stage
+    return job
+
+
+cdef void _run_rows(Net* net, const Input* inp, const void* Y, const void* sw,
+                    const Py_ssize_t* rows, Py_ssize_t m, const void* params, int mode,
+                    bint masked, int n_threads) noexcept nogil:
+    """The rows job over ``m`` minibatch rows (see the section comment); outside
+    training, ``rows`` must be consecutive."""
+    cdef Py_ssize_t block = ROW_BLOCK if mode == MODE_TRAIN else PREDICT_BLOCK
+    cdef RowJob job = _row_job(net, inp, Y, sw, rows, m, params, block, mode, masked, False)
+    cdef Py_ssize_t n_blocks = (m + block - 1) // block
+    cdef double work = _flops(net, inp, m) * (2.0 if mode == MODE_TRAIN else 1.0) * NS_PER_FLOP
     run_blocks(_rows_block, &job, n_blocks, plan_threads(work, n_blocks, n_threads))
 
 
@@ -1076,20 +1086,9 @@ cdef double _bn_rows(Net* net, const Input* inp, const void* Y, const void* sw,
     comment): forward, and with ``MODE_TRAIN`` the loss, the deltas and the
     gradients of gamma and beta (over the weight sum); the running statistics are
     updated if ``update``. Returns the minibatch's weight sum."""
-    cdef RowJob job
+    cdef RowJob job = _row_job(net, inp, Y, sw, rows, m, params, ROW_BLOCK, mode, masked, True)
     cdef ColJob cols
     cdef int l, n_w = net.n_w
-    job.net = net
-    job.inp = inp
-    job.Y = Y
-    job.sw = sw
-    job.rows = rows
-    job.params = params
-    job.m = m
-    job.block = ROW_BLOCK
-    job.mode = mode
-    job.masked = masked
-    job.bn_stage = True
     cols.net = net
     cols.params = params
     cols.grads = grads
