@@ -48,6 +48,22 @@ int main(void) {
 """
 
 
+# glibc's vector math library (libmvec): the activation kernels (csrc/fo_mlp_act.c)
+# call its erf/exp/expm1 when it links.
+LIBMVEC_PROBE = r"""
+#include <stddef.h>
+__attribute__((__simd__("notinbranch"))) extern double erf(double);
+double x[64];
+int main(void) {
+    for (ptrdiff_t i = 0; i < 64; i++) x[i] = erf(x[i]);
+    return x[0] != 0.0;
+}
+"""
+
+# C sources compiled into an extension beside its Cython module.
+EXTRA_SOURCES = {"fastopt.neural_network._mlp_fast": ["csrc/fo_mlp_act.c"]}
+
+
 def _compiles(compiler, source, extra_args):
     """Return True if ``source`` compiles and links with ``extra_args``."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,6 +98,13 @@ class BuildExt(build_ext):
             link_args.append("-fopenmp")
         else:
             print("fastopt: OpenMP not available, building serial loops", file=sys.stderr)
+        libmvec = ["-O3", "-fno-math-errno", "-lmvec"]
+        if _compiles(self.compiler, LIBMVEC_PROBE, libmvec):
+            compile_args.append("-DFO_HAVE_LIBMVEC")
+            link_args.append("-lmvec")
+        else:
+            print("fastopt: libmvec not available, scalar erf/exp in the activations",
+                  file=sys.stderr)
         for ext in self.extensions:
             ext.extra_compile_args = compile_args + ext.extra_compile_args
             ext.extra_link_args = link_args + ext.extra_link_args
@@ -97,7 +120,7 @@ def _extensions():
         extensions.append(
             Extension(
                 name,
-                [str(rel)],
+                [str(rel), *EXTRA_SOURCES.get(name, [])],
                 include_dirs=[np.get_include(), str(CSRC.relative_to(ROOT))],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                 # an edited kernel header rebuilds the modules that include it
