@@ -9,6 +9,13 @@ busy-loop competitor processes (pure-Python ``while True`` loops started and
 always stopped by this script, Ctrl-C included), which hold the cores the way
 other programs on a shared machine do.
 
+Before the table the script measures what the machine gives to two
+processes: the same pure-Python loop run alone and then as two processes at
+once (``host throughput`` = 2 x time alone / time of the pair; 2.0 on two
+free cores, 1.0 when the machine behaves as one core). A speed-up above that
+figure cannot be expected, and the ratios of two runs of identical code (a
+configuration with no parallel job) show the noise of the host.
+
 Targets (issue 13, 2-core machine): quiet, >= 1.6x for the MLPs at batch >=
 128 and >= 1.5x for minibatch SGD at batch 256; with competitors, never below
 0.9x (all threads never more than ~10% slower than one thread).
@@ -47,6 +54,20 @@ def start_competitors(n):
     for _ in range(n):
         _competitors.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
     time.sleep(0.3)  # let them reach the loop
+
+
+def host_throughput(repeats=3, loops=5_000_000):
+    """Median of ``2 * t(one process) / t(two processes at once)`` over ``repeats``."""
+    code = f"for i in range({loops}): pass"
+
+    def wall(n):
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(n)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - t0
+
+    return statistics.median(2 * wall(1) / wall(2) for _ in range(repeats))
 
 
 def stop_competitors():
@@ -208,6 +229,8 @@ def main():
     threads = [1, n_all] if n_all > 1 else [1]
     signal.signal(signal.SIGTERM, _on_signal)
     atexit.register(stop_competitors)
+    if n_all > 1:
+        print(f"host throughput of two processes: {host_throughput():.2f} x one process")
     print(f"fastopt threads: 1 vs {n_all}; medians of {repeats} interleaved runs; "
           f"speed-up = time(1 thread) / time({n_all} threads)")
     print(f"{'configuration':<22}{'competitors':>12}{'unit':>9}{'1 thread':>11}"
