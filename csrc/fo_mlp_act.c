@@ -109,7 +109,7 @@ void fo_mlp_bias_act_##SUF(int kind, REAL *z, const REAL *b, ptrdiff_t m,       
     case FO_ACT_ELU: fo_mlp_bias_elu_##SUF(z, b, m, h, pre); break;                     \
     case FO_ACT_GELU: fo_mlp_bias_gelu_##SUF(z, b, m, h, pre); break;                   \
     case FO_ACT_SILU: fo_mlp_bias_silu_##SUF(z, b, m, h, pre); break;                   \
-    default: break;                                                                     \
+    default: break; /* none: MLPCore refuses codes outside its Activation enum */     \
     }                                                                                   \
 }                                                                                       \
 FO_MULTIVERSION                                                                         \
@@ -121,7 +121,7 @@ void fo_mlp_act_delta_##SUF(int kind, REAL *d, const REAL *x, const REAL *mask, 
     case FO_ACT_ELU: fo_mlp_elu_delta_##SUF(d, x, mask, n); break;                      \
     case FO_ACT_GELU: fo_mlp_gelu_delta_##SUF(d, x, mask, n); break;                    \
     case FO_ACT_SILU: fo_mlp_silu_delta_##SUF(d, x, mask, n); break;                    \
-    default: break;                                                                     \
+    default: break; /* none: MLPCore refuses codes outside its Activation enum */     \
     }                                                                                   \
 }
 

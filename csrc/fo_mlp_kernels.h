@@ -21,11 +21,10 @@
  * fo_rules_impl.h, same arithmetic in the same order, so the result is
  * bit-identical) with that L2 gradient added on the fly: the weights are read
  * once for both, which removes the separate penalty pass over the
- * parameters and gradients of every minibatch. In float64 the Adam update
- * is bound by the sqrt/division unit (about 1 ns per parameter here), so the
- * penalty arithmetic is free; in float32 the fused pass moves ~30% fewer
- * bytes. Global-norm clipping needs the penalised gradient's norm before the
- * step, so the caller uses the two-pass path then.
+ * parameters and gradients of every minibatch (see benchmarks/README.md,
+ * "Timing notes moved out of the code"). Global-norm clipping needs the
+ * penalised gradient's norm before the step, so the caller uses the
+ * two-pass path then.
  *
  * fo_mlp_bias_grad adds `scale` times the column sums of a row-major m x h
  * delta to the intercept gradient, row after row (the order of the scalar

@@ -24,17 +24,7 @@
 #include <math.h>
 #include <stddef.h>
 #include "fo_config.h"
-
-/* A learning-rate schedule (kinds: ScheduleKind in fastopt/optim/_rules.pxd). */
-typedef struct {
-    int kind;
-    double power_t;
-    double gamma;
-    double step_size;
-    double t_max;
-    double eta_min;
-    double warmup_steps;
-} fo_schedule;
+#include "fo_schedule.h"
 
 #include "fo_rule_table.h"
 

@@ -18,9 +18,9 @@
  * dependency chain short, and both clones round identically; other compilers
  * and CSR rows use plain loops. Shuffled epochs read rows in random order, so
  * rows a few samples ahead are prefetched (every cache line they touch).
- * Where the time goes (200k x 100 float64, shuffled, this 2-core Zen 4 VM):
- * a random 800-byte row costs ~65 ns from memory even with prefetching,
- * the arithmetic ~35-60 ns; they overlap only partly.
+ * The random row read and the arithmetic of a sample overlap only partly
+ * (measurements: benchmarks/README.md, "What limits the dense per-sample
+ * epoch").
  * Rows are either dense (indices == NULL: row i is data + i * n_features) or
  * CSR; the layout test is one predictable branch per sample.
  *
@@ -47,8 +47,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "fo_config.h"
+#include "fo_schedule.h"
 
-enum {
+/* The kinds of loss, penalty and learning rate: SGDLoss, SGDPenalty and
+ * SGDLearningRate in fastopt/linear_model/_sgd_fast.pyx, which refuses any
+ * other value when an engine is built. */
+typedef enum fo_sgd_loss_kind {
     FO_LOSS_HINGE = 0,          /* param: threshold (1 hinge, 0 perceptron) */
     FO_LOSS_SQUARED_HINGE = 1,  /* param: threshold */
     FO_LOSS_MODIFIED_HUBER = 2,
@@ -57,14 +61,17 @@ enum {
     FO_LOSS_HUBER = 5,          /* param: delta */
     FO_LOSS_EPS_INSENSITIVE = 6,        /* param: epsilon */
     FO_LOSS_SQ_EPS_INSENSITIVE = 7      /* param: epsilon */
-};
+} fo_sgd_loss_kind;
 
-enum { FO_PENALTY_NONE = 0, FO_PENALTY_L1 = 1, FO_PENALTY_L2 = 2, FO_PENALTY_ELASTICNET = 3 };
+typedef enum fo_sgd_penalty_kind {
+    FO_PENALTY_NONE = 0, FO_PENALTY_L1 = 1, FO_PENALTY_L2 = 2, FO_PENALTY_ELASTICNET = 3
+} fo_sgd_penalty_kind;
 
-enum {
+typedef enum fo_sgd_lr_kind {
+    FO_LR_SOLVER = 0,  /* minibatch engine: the optimizer object's own rate and schedule */
     FO_LR_CONSTANT = 1, FO_LR_OPTIMAL = 2, FO_LR_INVSCALING = 3, FO_LR_ADAPTIVE = 4,
     FO_LR_PA1 = 5, FO_LR_PA2 = 6
-};
+} fo_sgd_lr_kind;
 
 /* Settings shared by every problem of one fit. */
 typedef struct {
@@ -210,9 +217,11 @@ static inline double fo_sgd_loss(int kind, double param, double y, double p)
     case FO_LOSS_EPS_INSENSITIVE:
         r = fabs(y - p) - param;
         return r > 0.0 ? r : 0.0;
-    default:
+    case FO_LOSS_SQ_EPS_INSENSITIVE:
         r = fabs(y - p) - param;
         return r > 0.0 ? r * r : 0.0;
+    default:
+        return NAN;
     }
 }
 
@@ -248,11 +257,13 @@ static inline double fo_sgd_dloss(int kind, double param, double y, double p)
         if (y - p > param) return -1.0;
         if (p - y > param) return 1.0;
         return 0.0;
-    default:
+    case FO_LOSS_SQ_EPS_INSENSITIVE:
         z = y - p;
         if (z > param) return -2.0 * (z - param);
         if (z < -param) return 2.0 * (-z - param);
         return 0.0;
+    default:
+        return NAN;
     }
 }
 
@@ -260,14 +271,9 @@ static inline double fo_sgd_dloss(int kind, double param, double y, double p)
 static inline double fo_sgd_eta(const fo_sgd_config *cfg, const fo_sgd_state *st)
 {
     if (cfg->learning_rate == FO_LR_OPTIMAL)
-        return 1.0 / (cfg->alpha * (cfg->optimal_init + st->t - 1.0));
-    if (cfg->learning_rate == FO_LR_INVSCALING) {
-        /* pow costs ~20 ns, as much as the rest of a sample: the common
-         * exponents take square roots instead (equal to within an ulp). */
-        if (cfg->power_t == 0.25) return cfg->eta0 / sqrt(sqrt(st->t));
-        if (cfg->power_t == 0.5) return cfg->eta0 / sqrt(st->t);
-        return cfg->eta0 / pow(st->t, cfg->power_t);
-    }
+        return fo_lr_optimal(1.0, cfg->alpha, cfg->optimal_init, st->t);
+    if (cfg->learning_rate == FO_LR_INVSCALING)
+        return fo_lr_invscaling(cfg->eta0, st->t, cfg->power_t);
     return st->eta;
 }
 

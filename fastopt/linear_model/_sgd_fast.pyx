@@ -54,7 +54,9 @@ from libc.string cimport memcpy
 from fastopt._blas cimport gemm
 from fastopt._openmp cimport on_worker, plan_threads, run_blocks
 from fastopt._openmp import one_blas_thread
-from fastopt.optim._rules cimport RuleConfig, RuleState, rule_step
+from fastopt._kinds import check_kind
+from fastopt.optim._rules cimport (RuleConfig, RuleState, fo_lr_invscaling, fo_lr_optimal,
+                                   rule_step)
 from fastopt.optim._state cimport OptimizerState
 from fastopt._interrupt cimport (
     fo_interrupt_clock, fo_interrupt_start, fo_interrupt_pending, fo_stop_requested,
@@ -104,8 +106,28 @@ cdef extern from "fo_sgd.h" nogil:
         double weight_neg
         double objective
         double loss_sum
-    int FO_LR_OPTIMAL, FO_LR_INVSCALING, FO_PENALTY_NONE, FO_PENALTY_L1
-    int FO_PENALTY_L2, FO_PENALTY_ELASTICNET
+    cpdef enum SGDLoss "fo_sgd_loss_kind":
+        LOSS_HINGE "FO_LOSS_HINGE"
+        LOSS_SQUARED_HINGE "FO_LOSS_SQUARED_HINGE"
+        LOSS_MODIFIED_HUBER "FO_LOSS_MODIFIED_HUBER"
+        LOSS_LOG_LOSS "FO_LOSS_LOG"
+        LOSS_SQUARED_ERROR "FO_LOSS_SQUARED"
+        LOSS_HUBER "FO_LOSS_HUBER"
+        LOSS_EPSILON_INSENSITIVE "FO_LOSS_EPS_INSENSITIVE"
+        LOSS_SQUARED_EPSILON_INSENSITIVE "FO_LOSS_SQ_EPS_INSENSITIVE"
+    cpdef enum SGDPenalty "fo_sgd_penalty_kind":
+        PENALTY_NONE "FO_PENALTY_NONE"
+        PENALTY_L1 "FO_PENALTY_L1"
+        PENALTY_L2 "FO_PENALTY_L2"
+        PENALTY_ELASTICNET "FO_PENALTY_ELASTICNET"
+    cpdef enum SGDLearningRate "fo_sgd_lr_kind":
+        LR_SOLVER "FO_LR_SOLVER"
+        LR_CONSTANT "FO_LR_CONSTANT"
+        LR_OPTIMAL "FO_LR_OPTIMAL"
+        LR_INVSCALING "FO_LR_INVSCALING"
+        LR_ADAPTIVE "FO_LR_ADAPTIVE"
+        LR_PA1 "FO_LR_PA1"
+        LR_PA2 "FO_LR_PA2"
     double FO_SGD_MAX_DLOSS
     double fo_sgd_loss(int kind, double param, double y, double p)
     double fo_sgd_dloss(int kind, double param, double y, double p)
@@ -127,12 +149,19 @@ cdef extern from "fo_sgd.h" nogil:
                                 Py_ssize_t n_y, Py_ssize_t y_stride, const char* sw,
                                 Py_ssize_t i_ahead)
 
-LOSSES = {"hinge": 0, "perceptron": 0, "squared_hinge": 1, "modified_huber": 2,
-          "log_loss": 3, "squared_error": 4, "huber": 5, "epsilon_insensitive": 6,
-          "squared_epsilon_insensitive": 7}
-PENALTIES = {None: 0, "l1": 1, "l2": 2, "elasticnet": 3}
-LEARNING_RATES = {"constant": 1, "optimal": 2, "invscaling": 3, "adaptive": 4,
-                  "pa1": 5, "pa2": 6}
+# scikit-learn's names -> kinds, from the enums: LOSS_LOG_LOSS is 'log_loss'
+# ('perceptron' is the hinge loss with threshold 0), PENALTY_NONE is None
+LOSSES = {k.name[len("LOSS_"):].lower(): k for k in SGDLoss}
+LOSSES["perceptron"] = LOSS_HINGE
+PENALTIES = {None if k == PENALTY_NONE else k.name[len("PENALTY_"):].lower(): k
+             for k in SGDPenalty}
+LEARNING_RATES = {k.name[len("LR_"):].lower(): k for k in SGDLearningRate if k != LR_SOLVER}
+
+
+def _check_objective_kinds(dict config):
+    """Raise ValueError unless the loss and penalty kinds of ``config`` exist."""
+    check_kind(SGDLoss, config["loss"])
+    check_kind(SGDPenalty, config["penalty"])
 
 
 def loss_value(str loss, double param, double y, double p):
@@ -313,6 +342,11 @@ cdef class PlainSGD:
                  average_intercept, weight_pos, weight_neg, unsigned long long seed, double t,
                  bint shuffle, int n_threads):
         cdef Py_ssize_t k
+        _check_objective_kinds(config)
+        check_kind(SGDLearningRate, config["learning_rate"])
+        if config["learning_rate"] == LR_SOLVER:
+            raise ValueError("the per-sample engine has no optimizer object: give it one of "
+                             "scikit-learn's learning rates")
         self.rows = _Rows(X)
         dtype = np.float32 if self.rows.is32 else np.float64
         self.K = W.shape[0]
@@ -342,7 +376,7 @@ cdef class PlainSGD:
         self.aw = NULL if AW is None else cnp.PyArray_DATA(<cnp.ndarray> AW)
         Q = None
         self.q = NULL
-        if self.cfg.penalty == FO_PENALTY_L1 or self.cfg.penalty == FO_PENALTY_ELASTICNET:
+        if self.cfg.penalty == PENALTY_L1 or self.cfg.penalty == PENALTY_ELASTICNET:
             Q = np.zeros(W.shape, dtype, order=order)
             self.q = cnp.PyArray_DATA(<cnp.ndarray> Q)
         self.keep = (Yt, sample_weight, Q)
@@ -542,10 +576,11 @@ cdef class MinibatchSGD:
     Parameters
     ----------
     config : dict
-        ``loss`` (LOSSES code), ``loss_param``, ``penalty`` (PENALTIES code),
+        ``loss`` (an SGDLoss), ``loss_param``, ``penalty`` (an SGDPenalty),
         ``alpha``, ``l1_ratio``, ``multinomial``, ``fit_intercept``,
-        ``batch_size``, ``lr_kind`` (LEARNING_RATES code, or 0 to leave the
-        optimizer's own rate and schedule alone), ``eta0``, ``power_t``,
+        ``batch_size``, ``lr_kind`` (an SGDLearningRate other than the
+        passive-aggressive ones; LR_SOLVER leaves the optimizer's own rate
+        and schedule alone), ``eta0``, ``power_t``,
         ``optimal_init``, ``rate_scale`` (multiplies the 'optimal' and
         'invscaling' rates).
     X : ndarray or csr_matrix of shape (n_samples, n_features)
@@ -587,6 +622,9 @@ cdef class MinibatchSGD:
     def __init__(self, dict config, X, Y, sample_weight, train_idx, params,
                  OptimizerState state, weight_pos, weight_neg, unsigned long long seed,
                  bint shuffle, int n_threads):
+        _check_objective_kinds(config)
+        if check_kind(SGDLearningRate, config["lr_kind"]) in (LR_PA1, LR_PA2):
+            raise ValueError("the passive-aggressive rates are for the per-sample engine")
         self.rows = _Rows(X)
         dtype = np.float32 if self.rows.is32 else np.float64
         self.K = (params.shape[0]) // (self.rows.n_features + 1)
@@ -621,9 +659,8 @@ cdef class MinibatchSGD:
 
     def divide_lr(self, double factor):
         """'adaptive' learning rate: divide the rate by ``factor``; return the new rate."""
-        if self.lr_kind == 0:
-            self.state.cfg.lr /= factor
-            return self.state.cfg.lr
+        if self.lr_kind == LR_SOLVER:
+            return self.state.divide_lr(factor)
         self.lr /= factor
         return self.lr
 
@@ -684,7 +721,7 @@ cdef class MinibatchSGD:
     cdef double _penalty(self, floating* p):
         cdef Py_ssize_t j, n = self.K * self.rows.n_features
         cdef double s2 = 0.0, s1 = 0.0
-        if self.penalty == FO_PENALTY_NONE:
+        if self.penalty == PENALTY_NONE:
             return 0.0
         for j in range(n):
             s2 += p[j] * p[j]
@@ -733,7 +770,7 @@ cdef class MinibatchSGD:
         for buf in range(3):
             ss[buf] = <floating*> self.state.flat_buffer(buf)
             gs[buf] = NULL
-        if self.penalty != FO_PENALTY_NONE:
+        if self.penalty != PENALTY_NONE:
             l2 = self.alpha * (1.0 - self.l1_ratio)
             l1 = self.alpha * self.l1_ratio
         if sparse:
@@ -870,15 +907,15 @@ cdef class MinibatchSGD:
 
     cdef void _set_lr(self) noexcept nogil:
         """sklearn's learning rate at the coming step (string solvers only)."""
-        cdef double t = self.state.st.t + 1
-        if self.lr_kind == 0:
+        cdef double t = self.state.steps_taken() + 1
+        if self.lr_kind == LR_SOLVER:
             return
-        if self.lr_kind == FO_LR_OPTIMAL:
-            self.state.cfg.lr = self.rate_scale / (self.alpha * (self.optimal_init + t - 1.0))
-        elif self.lr_kind == FO_LR_INVSCALING:
-            self.state.cfg.lr = self.rate_scale * self.eta0 / t ** self.power_t
+        if self.lr_kind == LR_OPTIMAL:
+            self.state.set_lr(fo_lr_optimal(self.rate_scale, self.alpha, self.optimal_init, t))
+        elif self.lr_kind == LR_INVSCALING:
+            self.state.set_lr(fo_lr_invscaling(self.rate_scale * self.eta0, t, self.power_t))
         else:
-            self.state.cfg.lr = self.lr
+            self.state.set_lr(self.lr)
 
     cdef void _gather(self, floating* p, floating** ss, floating* gp, floating** gs,
                       const Py_ssize_t* feats, Py_ssize_t m, bint back) noexcept nogil:

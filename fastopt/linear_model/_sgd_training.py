@@ -22,6 +22,8 @@ from fastopt.optim import (ASGD, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Li
                            RAdam, ReduceOnPlateau, RMSprop, Rprop)
 
 MAX_INT = np.iinfo(np.int32).max
+# the minibatch engine keeps the optimizer object's own rate and schedule
+LR_SOLVER = _sgd_fast.SGDLearningRate.LR_SOLVER
 
 
 def engine_seed(random_state):
@@ -114,7 +116,7 @@ def _resolve_solver(est, target_scale=1.0):
         if est.learning_rate != "adaptive":
             ignored["learning_rate"] = "schedule"
         warn_ignored_with_optimizer(est, ignored)
-        return clone(solver), 0, 1.0
+        return clone(solver), LR_SOLVER, 1.0
     opt = STRING_SOLVERS[solver]()
     if uses_default_rate(est):
         opt.set_params(lr=default_rate(solver, est.batch_size) * target_scale,
@@ -122,7 +124,7 @@ def _resolve_solver(est, target_scale=1.0):
         if solver == "adamw":
             # decoupled decay shrinks by lr * weight_decay per step: keep that fraction
             opt.set_params(weight_decay=opt.weight_decay / target_scale)
-        return opt, 0, 1.0
+        return opt, LR_SOLVER, 1.0
     lr_kind = _sgd_fast.LEARNING_RATES[est.learning_rate]
     if solver in _ADAPTIVE_SOLVERS and est.learning_rate == "optimal":
         lr_kind = _sgd_fast.LEARNING_RATES["constant"]
@@ -373,7 +375,7 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
         "lr_kind": lr_kind,
         "eta0": float(est.eta0),
         "power_t": float(est.power_t),
-        "optimal_init": _optimal_init(est, loss) if lr_kind else 0.0,
+        "optimal_init": _optimal_init(est, loss) if lr_kind != LR_SOLVER else 0.0,
         "rate_scale": rate_scale,
     }
     train_idx = np.flatnonzero(~validation_mask)
@@ -386,7 +388,7 @@ def fit_minibatch(est, X, Y, sample_weight, validation_mask, score_cb, coef, int
         # fastopt.lr_find on a clone: the range test replaces the epochs and ends the
         # fit by raising (see fastopt/_lr_find.py)
         range_test.run(engine.range_test)
-    eta = {"value": float(est.eta0) if lr_kind else opt.lr}
+    eta = {"value": float(est.eta0) if lr_kind != LR_SOLVER else opt.lr}
 
     def divide_eta(k, factor):
         eta["value"] = engine.divide_lr(factor)

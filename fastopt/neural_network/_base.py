@@ -36,7 +36,7 @@ from fastopt._seeds import engine_seed
 from fastopt._solver_param import OptimizerObject
 from fastopt._validation_data import check_validation_pairing
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
-from fastopt.neural_network._mlp_fast import MLPCore, get_learning_rate, set_learning_rate
+from fastopt.neural_network._mlp_fast import MLPCore
 from fastopt.neural_network._per_layer import (
     HIDDEN_ACTIVATIONS,
     init_activations,
@@ -46,6 +46,7 @@ from fastopt.neural_network._per_layer import (
 from fastopt.neural_network._solvers import STRING_SOLVERS, make_optimizer
 from fastopt.neural_network._validation import MLPValidation
 from fastopt.optim import ReduceOnPlateau, Schedule
+from fastopt.optim._rules import invscaling_rate
 
 __all__ = ["BaseMLP"]
 
@@ -703,13 +704,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                     no_improvement = no_improvement + 1 if loss > best_loss - self.tol else 0
                     best_loss = min(best_loss, loss)
                 if is_sgd and self.learning_rate == "invscaling":
-                    set_learning_rate(state, self.learning_rate_init / (t + 1) ** self.power_t)
-                if plateau is not None and plateau.cuts(no_improvement,
-                                                        get_learning_rate(state)):
-                    set_learning_rate(state, get_learning_rate(state) / plateau.divisor)
+                    state.lr = invscaling_rate(self.learning_rate_init, t + 1, self.power_t)
+                if plateau is not None and plateau.cuts(no_improvement, state.lr):
+                    state.divide_lr(plateau.divisor)
                     no_improvement = 0
                     if self.verbose:
-                        print(f"Setting learning rate to {get_learning_rate(state):f}")
+                        print(f"Setting learning rate to {state.lr:f}")
                 stop_requested = tasks.end_epoch(lambda: self._fitted_attributes(
                     params, running, layer_units, out_activation, binarizer))
                 if no_improvement > self.n_iter_no_change:

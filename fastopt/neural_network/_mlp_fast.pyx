@@ -139,6 +139,9 @@ LOSS_CODES = {"absolute_error": LOSS_ABSOLUTE_ERROR, "huber": LOSS_HUBER}
 # activations of hidden layers (every code but the output-only exp and softmax)
 HIDDEN_ACTIVATIONS = tuple(name for name, code in ACTIVATION_CODES.items()
                            if code not in (ACT_EXP, ACT_SOFTMAX))
+# output activations (scikit-learn's, and exp for Poisson regression)
+OUTPUT_ACTIVATIONS = tuple(name for name, code in ACTIVATION_CODES.items()
+                           if code in (ACT_IDENTITY, ACT_LOGISTIC, ACT_SOFTMAX, ACT_EXP))
 
 cdef enum:
     MAX_LAYERS = 64
@@ -1510,6 +1513,8 @@ cdef class MLPCore:
                              f"{n_w - 1} of them, got {hidden}")
         for l in range(1, n_w):
             self.net.hidden[l] = ACTIVATION_CODES[hidden[l - 1]]
+        if out not in OUTPUT_ACTIVATIONS:
+            raise ValueError(f"out must be one of {OUTPUT_ACTIVATIONS}, got {out!r}")
         self.net.out = ACTIVATION_CODES[out]
         if loss is not None and (out != "identity" or loss not in LOSS_CODES):
             raise ValueError(f"loss must be None or one of {sorted(LOSS_CODES)} with the "
@@ -1858,12 +1863,3 @@ def robust_loss(str name, double huber_delta, y_true, y_pred, sample_weight=None
         w_sum += wi
     return total / w_sum
 
-
-def set_learning_rate(OptimizerState state, double lr):
-    """Set the base learning rate of ``state`` (scikit-learn's per-epoch rules)."""
-    state.cfg.lr = lr
-
-
-def get_learning_rate(OptimizerState state):
-    """Base learning rate of ``state``."""
-    return state.cfg.lr

@@ -11,14 +11,13 @@
 
 from cython cimport floating
 
-cpdef enum ScheduleKind:
-    SCHEDULE_CONSTANT = 0
-    SCHEDULE_INVSCALING = 1
-    SCHEDULE_STEP = 2
-    SCHEDULE_EXPONENTIAL = 3
-    SCHEDULE_COSINE = 4
-
-cdef extern from "fo_rules.h" nogil:
+cdef extern from "fo_schedule.h" nogil:
+    cpdef enum ScheduleKind "fo_schedule_kind":
+        SCHEDULE_CONSTANT "FO_SCHEDULE_CONSTANT"
+        SCHEDULE_INVSCALING "FO_SCHEDULE_INVSCALING"
+        SCHEDULE_STEP "FO_SCHEDULE_STEP"
+        SCHEDULE_EXPONENTIAL "FO_SCHEDULE_EXPONENTIAL"
+        SCHEDULE_COSINE "FO_SCHEDULE_COSINE"
     ctypedef struct Schedule "fo_schedule":
         int kind
         double power_t
@@ -27,10 +26,12 @@ cdef extern from "fo_rules.h" nogil:
         double t_max
         double eta_min
         double warmup_steps
+    double fo_lr_optimal(double scale, double alpha, double t0, double t)
+    double fo_lr_invscaling(double eta0, double t, double power_t)
+    double fo_schedule_lr(const Schedule* s, double lr, long long t)
 
 include "_rule_table.pxi"
 
-cdef double schedule_lr(const Schedule* s, double lr, long long t) noexcept nogil
 cdef fo_coef rule_begin(const RuleConfig* cfg, RuleState* st, double grad_sumsq) noexcept nogil
 cdef void rule_apply(const RuleConfig* cfg, const fo_coef* c, floating* p, const floating* g,
                      floating* s0, floating* s1, floating* s2, Py_ssize_t n,

@@ -1,9 +1,9 @@
 # cython: language_level=3
 """Optimizer update rules over flat buffers, callable without the GIL.
 
-Layering: ``schedule_lr`` (learning rate at step t) and ``rule_begin`` (the
-per-step scalars: the common ones here, the rule's own in its C
-``fo_<rule>_begin``) are scalar functions; ``rule_apply`` runs the rule's
+Layering: ``fo_schedule_lr`` (learning rate at step t, in csrc/fo_schedule.h)
+and ``rule_begin`` (the per-step scalars: the common ones here, the rule's own
+in its C ``fo_<rule>_begin``) are scalar functions; ``rule_apply`` runs the rule's
 element-wise kernel from ``csrc/fo_rules.h`` over fixed chunks of
 ``APPLY_BLOCK`` elements, handed to fastopt's worker pool
 (``fastopt._openmp.run_blocks``) when the cost model says the step is long
@@ -14,14 +14,16 @@ thread count. Everything is fused over float32/float64 with ``floating``.
 
 The kinds, their kernels and their per-step scalars come from
 ``_rule_table.py`` through the generated switches ``fo_rule_begin`` and
-``fo_rule_kernel_f32/_f64``. Those switches do nothing for an unknown kind;
-no unknown kind gets here, because ``OptimizerState`` -- the only place a
-``RuleConfig`` is built -- refuses it (``check_kinds``).
+``fo_rule_kernel_f32/_f64``, and the schedules from ``csrc/fo_schedule.h``.
+Those switches cannot raise (they return -1, the schedule NaN, for an unknown
+kind); no unknown kind gets here, because ``OptimizerState`` -- the only place
+a ``RuleConfig`` is built -- refuses it (``check_kinds``).
 """
 
-from libc.math cimport sqrt, pow, cos, floor, M_PI
+from libc.math cimport sqrt
 from libc.string cimport memset
 from fastopt._openmp cimport plan_threads, run_blocks
+from fastopt._kinds import check_kind
 
 cdef extern from "fo_rules.h" nogil:
     int fo_rule_begin(const RuleConfig*, RuleState*, fo_coef*)
@@ -46,33 +48,10 @@ cdef double APPLY_NS_PER_ELEMENT = 0.5
 cdef double SUMSQ_NS_PER_ELEMENT = 0.15
 
 
-cdef double schedule_lr(const Schedule* s, double lr, long long t) noexcept nogil:
-    """Learning rate at step ``t`` (1-based) for base rate ``lr``."""
-    cdef double progress
-    if s.kind == SCHEDULE_INVSCALING:
-        return lr / pow(<double>t, s.power_t)
-    if s.kind == SCHEDULE_STEP:
-        return lr * pow(s.gamma, floor((t - 1) / s.step_size))
-    if s.kind == SCHEDULE_EXPONENTIAL:
-        return lr * pow(s.gamma, <double>(t - 1))
-    if s.kind == SCHEDULE_COSINE:
-        if t <= s.warmup_steps:
-            return lr * t / s.warmup_steps
-        progress = (t - 1 - s.warmup_steps) / (s.t_max - s.warmup_steps)
-        if progress > 1.0:
-            progress = 1.0
-        return s.eta_min + (lr - s.eta_min) * 0.5 * (1.0 + cos(M_PI * progress))
-    return lr
-
-
 def check_kinds(dict config):
     """Raise ValueError unless the rule and schedule kinds of ``config`` exist."""
-    for enum, kind in ((RuleKind, config["kind"]), (ScheduleKind, config["schedule"]["kind"])):
-        if kind not in [k.value for k in enum]:
-            raise ValueError(
-                f"unknown {enum.__name__} {kind!r}; the kinds are "
-                + ", ".join(f"{k.value} ({k.name})" for k in enum)
-            )
+    check_kind(RuleKind, config["kind"])
+    check_kind(ScheduleKind, config["schedule"]["kind"])
 
 
 cdef fo_coef rule_begin(const RuleConfig* cfg, RuleState* st, double grad_sumsq) noexcept nogil:
@@ -84,7 +63,7 @@ cdef fo_coef rule_begin(const RuleConfig* cfg, RuleState* st, double grad_sumsq)
     cdef fo_coef c
     memset(&c, 0, sizeof(c))
     st.t += 1
-    c.lr = schedule_lr(&cfg.schedule, cfg.lr, st.t)
+    c.lr = fo_schedule_lr(&cfg.schedule, cfg.lr, st.t)
     c.gscale = 1.0
     if cfg.clip_norm > 0.0:
         c.gscale = cfg.clip_norm / (sqrt(grad_sumsq) + 1e-6)
@@ -224,7 +203,12 @@ cdef void rule_step(const RuleConfig* cfg, RuleState* st, floating* p, const flo
     rule_apply(cfg, &c, p, g, s0, s1, s2, n, n_threads)
 
 
+def invscaling_rate(double eta0, double t, double power_t):
+    """scikit-learn's 'invscaling' rate ``eta0 / t^power_t`` (``fo_lr_invscaling``)."""
+    return fo_lr_invscaling(eta0, t, power_t)
+
+
 def evaluate_schedule(dict schedule, double lr, long long t):
-    """Python entry to ``schedule_lr`` (used by the schedule objects and tests)."""
+    """Python entry to ``fo_schedule_lr`` (used by the schedule objects and tests)."""
     cdef Schedule s = schedule
-    return schedule_lr(&s, lr, t)
+    return fo_schedule_lr(&s, lr, t)

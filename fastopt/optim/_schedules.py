@@ -2,7 +2,7 @@
 
 A schedule maps the base learning rate ``lr`` and the 1-based step count
 ``t`` to the rate used at step ``t``. The formula itself is evaluated in
-compiled code (``fastopt.optim._rules.schedule_lr``) inside the training loops
+compiled code (``fo_schedule_lr`` in ``csrc/fo_schedule.h``) inside the training loops
 without the GIL; these classes only hold and validate the parameters, so they
 can be cloned, searched over with ``GridSearchCV`` and pickled.
 """

@@ -23,6 +23,8 @@ from fastopt.optim._rules cimport fo_coef, rule_begin, rule_apply, grad_sumsq
 from fastopt.optim._rule_table import RULES
 from fastopt.optim._rules import check_kinds
 
+from libc.math cimport INFINITY
+
 cnp.import_array()
 
 # Every RuleState scalar, at the value of a rule that does not use it.
@@ -106,6 +108,41 @@ cdef class OptimizerState:
         """Data pointer of state buffer ``k`` of the first parameter (NULL if unused)."""
         buf = self._buffers[0][k]
         return NULL if buf is None else cnp.PyArray_DATA(<cnp.ndarray> buf)
+
+    # The accessors through which training engines read and change the rate
+    # (scikit-learn's per-sample and per-epoch rate rules) without touching
+    # the C structs.
+
+    cdef double get_lr(self) noexcept nogil:
+        return self.cfg.lr
+
+    cdef void set_lr(self, double lr) noexcept nogil:
+        self.cfg.lr = lr
+
+    cdef long long steps_taken(self) noexcept nogil:
+        return self.st.t
+
+    cpdef double divide_lr(self, double divisor):
+        """Divide the base learning rate by ``divisor``; return the new rate.
+
+        scikit-learn's 'adaptive' rate and ``ReduceOnPlateau`` cut the rate
+        this way after a plateau (the division, not a product with the
+        inverse, so that the rates equal scikit-learn's).
+        """
+        self.cfg.lr /= divisor
+        return self.cfg.lr
+
+    @property
+    def lr(self):
+        """Base learning rate (before the schedule): the optimizer's ``lr``
+        unless a training rule has set it since."""
+        return self.cfg.lr
+
+    @lr.setter
+    def lr(self, double value):
+        if not (value >= 0 and value < INFINITY):
+            raise ValueError(f"lr must be a finite number >= 0, got {value!r}")
+        self.cfg.lr = value
 
     @property
     def step_count(self):
