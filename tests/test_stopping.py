@@ -1,0 +1,132 @@
+"""fastopt._stopping: scikit-learn's no-improvement rule and the restore-on-failure guard.
+
+The unit tests pin the rule's properties one by one; the estimator tests fit
+fastopt's and scikit-learn's models with ``shuffle=False`` (the same
+trajectory, to rounding) on cases where the rule fires, and compare where
+each stopped.
+"""
+
+import numpy as np
+import pytest
+
+from fastopt._stopping import NoImprovement
+
+
+def _epochs_until_stop(rule, values):
+    """Feed ``values`` one epoch at a time; the 1-based epoch the rule stops at, or None."""
+    for epoch, value in enumerate(values, start=1):
+        rule.update(value)
+        if rule.stops():
+            return epoch
+    return None
+
+
+# ------------------------------------------------------------ NoImprovement
+
+
+def test_tol_none_never_counts():
+    rule = NoImprovement(1, None)
+    assert _epochs_until_stop(rule, [1.0, 2.0, 3.0, 4.0]) is None
+    assert rule.count == 0
+    assert rule.best == 1.0
+
+
+def test_sgd_convention_stops_at_the_nth_non_improving_epoch():
+    rule = NoImprovement(3, 0.1, convention="sgd")
+    # epoch 1 is the best; epochs 2, 3, 4 do not improve
+    assert _epochs_until_stop(rule, [1.0, 1.0, 1.5, 2.0, 2.0]) == 4
+    assert rule.count == 3
+
+
+def test_mlp_convention_stops_at_the_n_plus_first_non_improving_epoch():
+    rule = NoImprovement(3, 0.1, convention="mlp")
+    assert _epochs_until_stop(rule, [1.0, 1.0, 1.5, 2.0, 2.0, 2.0]) == 5
+    assert rule.count == 4
+
+
+def test_infinite_patience_never_stops():
+    for convention in ("sgd", "mlp"):
+        rule = NoImprovement(np.inf, 0.1, convention=convention)
+        assert _epochs_until_stop(rule, [1.0] * 50) is None
+        assert rule.count == 49
+
+
+def test_improvement_by_less_than_tol_counts_but_becomes_the_best():
+    rule = NoImprovement(5, 0.1)
+    rule.update(1.0)
+    assert rule.update(0.95)
+    assert (rule.count, rule.best) == (1, 0.95)
+    assert rule.update(0.8)
+    assert (rule.count, rule.best) == (0, 0.8)
+
+
+def test_reset_on_plateau_restarts_the_count_and_keeps_the_best():
+    rule = NoImprovement(2, 0.0)
+    _epochs_until_stop(rule, [1.0, 2.0])
+    assert rule.count == 1
+    rule.reset()
+    assert (rule.count, rule.best) == (0, 1.0)
+    assert _epochs_until_stop(rule, [2.0, 2.0]) == 2
+
+
+def test_resumes_from_saved_state():
+    # a previous fit ended with best 0.5 and two epochs without improvement
+    rule = NoImprovement(2, 0.0, convention="mlp", best=0.5, count=2)
+    assert not rule.update(0.6)
+    assert rule.stops() and rule.count == 3
+    resumed = NoImprovement(2, 0.0, convention="mlp", best=0.5, count=2)
+    assert resumed.update(0.4)
+    assert (resumed.count, resumed.best) == (0, 0.4)
+
+
+def test_fresh_rule_starts_from_the_worst_value():
+    assert NoImprovement(1, 0.0).best == np.inf
+    assert NoImprovement(1, 0.0, higher_is_better=True).best == -np.inf
+    assert NoImprovement(1, 0.0).update(1e300)
+    assert NoImprovement(1, 0.0, higher_is_better=True).update(-1e300)
+
+
+@pytest.mark.parametrize("higher_is_better, worse, better", [
+    (True, 0.4, 0.6),  # a score: higher is better
+    (False, 0.6, 0.4),  # a loss: lower is better
+])
+def test_direction_of_improvement(higher_is_better, worse, better):
+    rule = NoImprovement(2, 0.01, higher_is_better=higher_is_better)
+    assert rule.update(0.5)
+    assert not rule.update(worse)
+    assert (rule.count, rule.best) == (1, 0.5)
+    assert rule.update(better)
+    assert (rule.count, rule.best) == (0, better)
+
+
+def test_only_a_strictly_better_value_is_a_new_best():
+    for higher_is_better in (False, True):
+        rule = NoImprovement(5, 0.1, higher_is_better=higher_is_better)
+        rule.update(1.0)
+        assert not rule.update(1.0)
+        assert (rule.count, rule.best) == (1, 1.0)
+
+
+def test_an_equal_value_does_not_count_with_tol_zero():
+    # scikit-learn counts a loss above best - tol (a score below best + tol), strictly
+    for higher_is_better in (False, True):
+        rule = NoImprovement(5, 0.0, higher_is_better=higher_is_better)
+        rule.update(1.0)
+        assert not rule.update(1.0)
+        assert rule.count == 0
+
+
+def test_nan_is_never_a_new_best_and_restarts_the_count_as_scikit_learn():
+    # scikit-learn compares `value < best + tol` / `value > best - tol`: False for NaN
+    for higher_is_better in (False, True):
+        rule = NoImprovement(5, 0.1, higher_is_better=higher_is_better)
+        rule.update(1.0)
+        rule.update(1.0)
+        assert rule.count == 1
+        assert not rule.update(np.nan)
+        assert (rule.count, rule.best) == (0, 1.0)
+
+
+def test_unknown_convention_is_refused():
+    with pytest.raises(ValueError, match="convention"):
+        NoImprovement(1, 0.0, convention="torch")
