@@ -8,8 +8,12 @@ each stopped.
 
 import numpy as np
 import pytest
+from sklearn import linear_model as sk_linear
+from sklearn.datasets import make_regression
+from sklearn.preprocessing import StandardScaler
 
 from fastopt._stopping import NoImprovement
+from fastopt.linear_model import SGDRegressor
 
 
 def _epochs_until_stop(rule, values):
@@ -130,3 +134,25 @@ def test_nan_is_never_a_new_best_and_restarts_the_count_as_scikit_learn():
 def test_unknown_convention_is_refused():
     with pytest.raises(ValueError, match="convention"):
         NoImprovement(1, 0.0, convention="torch")
+
+
+# ------------------------------------------------ the estimators vs scikit-learn
+
+
+@pytest.mark.parametrize("params", [
+    dict(n_iter_no_change=3),
+    dict(tol=0.1, n_iter_no_change=2),
+    dict(early_stopping=True, n_iter_no_change=3),
+    dict(learning_rate="adaptive", eta0=0.05, n_iter_no_change=2),
+])
+def test_sgd_regressor_stops_at_scikit_learns_epoch(params):
+    X, y = make_regression(300, 6, noise=5.0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    y = (y - y.mean()) / y.std()
+    settings = dict(shuffle=False, random_state=0, max_iter=200, **params)
+    ref = sk_linear.SGDRegressor(**settings).fit(X, y)
+    ours = SGDRegressor(**settings).fit(X, y)
+    assert ref.n_iter_ < settings["max_iter"]  # the stopping rule fired
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-9, atol=1e-12)
