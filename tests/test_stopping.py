@@ -6,14 +6,18 @@ trajectory, to rounding) on cases where the rule fires, and compare where
 each stopped.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn import linear_model as sk_linear
-from sklearn.datasets import make_regression
+from sklearn import neural_network as sk_neural
+from sklearn.datasets import make_classification, make_regression
 from sklearn.preprocessing import StandardScaler
 
 from fastopt._stopping import NoImprovement
 from fastopt.linear_model import SGDRegressor
+from fastopt.neural_network import MLPClassifier
 
 
 def _epochs_until_stop(rule, values):
@@ -156,3 +160,56 @@ def test_sgd_regressor_stops_at_scikit_learns_epoch(params):
     assert ours.n_iter_ == ref.n_iter_
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-9, atol=1e-12)
+
+
+def _mlp_pair(**params):
+    settings = dict(hidden_layer_sizes=(10,), shuffle=False, random_state=0, max_iter=300,
+                    **params)
+    return sk_neural.MLPClassifier(**settings), MLPClassifier(**settings)
+
+
+def _classes():
+    return make_classification(200, 8, n_informative=5, n_classes=3, random_state=0)
+
+
+@pytest.mark.parametrize("params", [
+    dict(tol=1e-2, n_iter_no_change=3),
+    dict(tol=0.05, n_iter_no_change=2),
+    dict(early_stopping=True, tol=1e-2, n_iter_no_change=3),
+    dict(solver="sgd", learning_rate="adaptive", tol=1e-2, n_iter_no_change=2),
+])
+def test_mlp_classifier_stops_at_scikit_learns_epoch(params):
+    X, y = _classes()
+    ref, ours = _mlp_pair(**params)
+    ref.fit(X, y)
+    ours.fit(X, y)
+    assert ref.n_iter_ < ref.max_iter  # the stopping rule fired
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, ref.loss_curve_, rtol=1e-9)
+    assert ours._no_improvement_count == ref._no_improvement_count
+    if ref.early_stopping:
+        assert ours.best_loss_ is None and ref.best_loss_ is None
+        assert ours.best_validation_score_ == pytest.approx(ref.best_validation_score_)
+    else:
+        assert ours.best_validation_score_ is None and ref.best_validation_score_ is None
+        assert ours.best_loss_ == pytest.approx(ref.best_loss_, rel=1e-9)
+
+
+@pytest.mark.parametrize("params", [
+    dict(tol=1e-2, n_iter_no_change=3),
+    dict(solver="sgd", learning_rate="adaptive", tol=1e-2, n_iter_no_change=2),
+])
+def test_mlp_partial_fit_continues_the_count_as_scikit_learn(params):
+    X, y = _classes()
+    ref, ours = _mlp_pair(**params)
+    counts_ref, counts_ours = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(30):
+            ref.partial_fit(X, y, classes=np.unique(y))
+            ours.partial_fit(X, y, classes=np.unique(y))
+            counts_ref.append(ref._no_improvement_count)
+            counts_ours.append(ours._no_improvement_count)
+    assert max(counts_ref) > ref.n_iter_no_change  # the count crossed the rule's limit
+    assert counts_ours == counts_ref
+    assert ours.best_loss_ == pytest.approx(ref.best_loss_, rel=1e-9)
