@@ -1,12 +1,19 @@
 """How a fit ends, shared by SGDRegressor/SGDClassifier and MLPRegressor/MLPClassifier.
 
 :class:`NoImprovement` is scikit-learn's stopping rule ("no improvement by
-``tol`` for ``n_iter_no_change`` epochs") for one problem.
+``tol`` for ``n_iter_no_change`` epochs") for one problem; :func:`restored_on_failure`
+puts an estimator back as it was when a fit ends by raising.
 """
+
+import copy
+from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["NoImprovement"]
+from fastopt._callbacks import restore_after_failure
+from fastopt.optim import OptimizerState
+
+__all__ = ["NoImprovement", "restored_on_failure"]
 
 _WORST = object()  # default of NoImprovement's ``best``: the worst value of its direction
 
@@ -109,3 +116,40 @@ class NoImprovement:
         if self.convention == "sgd":
             return self.count >= self.n_iter_no_change
         return self.count > self.n_iter_no_change
+
+
+def _copied(value):
+    """``value`` as a fit that writes into it in place cannot change it."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, OptimizerState):
+        return copy.deepcopy(value)
+    return value
+
+
+@contextmanager
+def restored_on_failure(est, copy_buffers=False):
+    """Undo everything the block did to ``est`` when it raises (or is interrupted).
+
+    The attributes are saved on entry; on any exception, ``KeyboardInterrupt``
+    included, they replace the estimator's (keeping the callback run state,
+    see :func:`fastopt._callbacks.restore_after_failure`) and the exception
+    propagates.
+
+    Parameters
+    ----------
+    est : estimator
+        The estimator being fitted.
+    copy_buffers : bool, default=False
+        Save copies of the ndarray attributes and deep copies of the
+        ``OptimizerState`` ones, for fits that write into them in place (the
+        SGD models' engines). False saves the attribute values themselves, for
+        fits that build new arrays and assign them (the MLPs).
+    """
+    saved = {key: _copied(value) if copy_buffers else value
+             for key, value in est.__dict__.items()}
+    try:
+        yield
+    except BaseException:
+        restore_after_failure(est, saved)
+        raise

@@ -15,9 +15,10 @@ from sklearn import neural_network as sk_neural
 from sklearn.datasets import make_classification, make_regression
 from sklearn.preprocessing import StandardScaler
 
-from fastopt._stopping import NoImprovement
+from fastopt._stopping import NoImprovement, restored_on_failure
 from fastopt.linear_model import SGDRegressor
 from fastopt.neural_network import MLPClassifier
+from fastopt.optim import Adam
 
 
 def _epochs_until_stop(rule, values):
@@ -138,6 +139,77 @@ def test_nan_is_never_a_new_best_and_restarts_the_count_as_scikit_learn():
 def test_unknown_convention_is_refused():
     with pytest.raises(ValueError, match="convention"):
         NoImprovement(1, 0.0, convention="torch")
+
+
+# ------------------------------------------------------ restored_on_failure
+
+
+class _Model:
+    def __init__(self):
+        self.coef_ = np.zeros(3)
+        self.state_ = Adam().init(self.coef_)
+        self.n_iter_ = 1
+
+
+def _fail_after(model, change):
+    with pytest.raises(RuntimeError, match="boom"), restored_on_failure(model, copy_buffers=True):
+        change(model)
+        raise RuntimeError("boom")
+
+
+def test_failure_restores_assigned_and_added_attributes():
+    model = _Model()
+    coef = model.coef_
+
+    def change(m):
+        m.coef_ = np.ones(3)
+        m.n_iter_ = 7
+        m.extra_ = "added"
+
+    _fail_after(model, change)
+    np.testing.assert_array_equal(model.coef_, coef)
+    assert model.n_iter_ == 1 and not hasattr(model, "extra_")
+
+
+def test_copy_buffers_undoes_in_place_writes_to_arrays_and_optimizer_state():
+    model = _Model()
+
+    def change(m):
+        m.coef_[:] = 5.0
+        m.state_.step(m.coef_, np.ones(3))
+
+    _fail_after(model, change)
+    np.testing.assert_array_equal(model.coef_, 0.0)
+    assert model.state_.step_count == 0
+
+
+def test_shallow_restore_puts_back_the_same_objects():
+    model = _Model()
+    coef, state = model.coef_, model.state_
+    with pytest.raises(KeyboardInterrupt), restored_on_failure(model):
+        model.coef_ = np.ones(3)
+        model.state_ = None
+        raise KeyboardInterrupt
+    assert model.coef_ is coef and model.state_ is state
+
+
+def test_success_keeps_the_changes():
+    model = _Model()
+    with restored_on_failure(model, copy_buffers=True):
+        model.coef_[:] = 2.0
+        model.n_iter_ = 3
+    np.testing.assert_array_equal(model.coef_, 2.0)
+    assert model.n_iter_ == 3
+
+
+def test_failure_keeps_the_callback_run_state():
+    model = _Model()
+
+    def change(m):
+        m._callback_fit_ctx = "context"
+
+    _fail_after(model, change)
+    assert model._callback_fit_ctx == "context"
 
 
 # ------------------------------------------------ the estimators vs scikit-learn

@@ -29,12 +29,12 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, validate_data
 
-from fastopt._callbacks import EpochTasks, LbfgsTasks, restore_after_failure
+from fastopt._callbacks import EpochTasks, LbfgsTasks
 from fastopt._predict_input import check_predict_input, plain_rows, validate_params_when_changed
 from fastopt._progress import epoch_progress
 from fastopt._seeds import engine_seed
 from fastopt._solver_param import OptimizerObject
-from fastopt._stopping import NoImprovement
+from fastopt._stopping import NoImprovement, restored_on_failure
 from fastopt._validation_data import check_validation_pairing
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
 from fastopt.neural_network._mlp_fast import MLPCore, get_learning_rate, set_learning_rate
@@ -343,15 +343,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         ``_params`` and the optimizer state) and assigns them at the end, but
         ``validate_data`` resets ``n_features_in_``/``feature_names_in_`` first.
         """
-        saved = dict(self.__dict__)
-        try:
+        with restored_on_failure(self):
             if kwargs.get("incremental"):
                 # scikit-learn validates at the first partial_fit only; here also after a change
                 validate_params_when_changed(self)
             return method(*args, **kwargs)
-        except BaseException:
-            restore_after_failure(self, saved)
-            raise
 
     def _checked_input(self, X, y, incremental, reset):
         """``_validate_input``; a later ``partial_fit`` call with plain arrays skips it.
