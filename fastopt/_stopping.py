@@ -42,7 +42,7 @@ class NoImprovement:
         Epochs without improvement the rule tolerates (``np.inf``: never stop).
     tol : float or None
         Improvement an epoch needs to set the count back to 0. None (the SGD
-        models' ``tol=None``): no epoch counts, the count stays 0.
+        models' ``tol=None``): no epoch counts, each sets the count back to 0.
     higher_is_better : bool, default=False
         False for a loss (lower is better), True for a score.
     convention : {'sgd', 'mlp'}, default='sgd'
