@@ -17,7 +17,6 @@ stopping rule between epochs).
   update rule (``MinibatchSGD``).
 """
 
-import copy
 from numbers import Integral
 
 import numpy as np
@@ -37,7 +36,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from fastopt._callbacks import EpochTasks, restore_after_failure
+from fastopt._callbacks import EpochTasks
+from fastopt._stopping import restored_on_failure
 from fastopt._validation_data import check_validation_pairing
 from fastopt._solver_param import OptimizerObject
 from fastopt.linear_model._sgd_training import (
@@ -61,7 +61,6 @@ from fastopt._predict_input import (
 )
 from fastopt.linear_model._sgd_validation import SGDValidation
 from fastopt.linear_model._sgd_watch import EpochWatch
-from fastopt.optim import OptimizerState
 
 __all__ = ["SGDClassifier", "SGDRegressor"]
 
@@ -141,22 +140,19 @@ class _KeepModelOnError(CallbackSupportMixin):
         if sample_weight is not None and np.any(np.asarray(sample_weight) < 0):
             raise ValueError("sample_weight must be non-negative (>= 0): a negative weight "
                              "makes the loss unbounded below")
-        saved = {key: value.copy() if isinstance(value, np.ndarray)
-                 else copy.deepcopy(value) if isinstance(value, OptimizerState) else value
-                 for key, value in self.__dict__.items()}
-        if method.__name__ == "partial_fit" and not get_config()["skip_parameter_validation"]:
-            # scikit-learn validates at the first partial_fit only; here also after a change
-            validate_params_when_changed(self)
-        # What the training hooks need to know about this call (removed after it).
-        self._fit_call = {"partial": method.__name__ == "partial_fit",
-                          "sample_weight": sample_weight, "validation": validation}
-        try:
-            return method(*args, **kwargs)
-        except BaseException:
-            restore_after_failure(self, saved)
-            raise
-        finally:
-            self.__dict__.pop("_fit_call", None)
+        # the engines write into the arrays and the optimizer state in place
+        with restored_on_failure(self, copy_buffers=True):
+            if (method.__name__ == "partial_fit"
+                    and not get_config()["skip_parameter_validation"]):
+                # scikit-learn validates at the first partial_fit only; here also after a change
+                validate_params_when_changed(self)
+            # What the training hooks need to know about this call (removed after it).
+            self._fit_call = {"partial": method.__name__ == "partial_fit",
+                              "sample_weight": sample_weight, "validation": validation}
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.__dict__.pop("_fit_call", None)
 
     def _plain_partial_fit_input(self, X, coef_init):
         """Whether this ``_partial_fit`` continues a fitted model on a plain C-ordered X.

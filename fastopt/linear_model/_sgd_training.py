@@ -17,6 +17,7 @@ from fastopt import _seeds as seeds
 from fastopt._openmp import max_threads
 from fastopt._progress import epoch_progress
 from fastopt._solver_param import warn_ignored_with_optimizer
+from fastopt._stopping import NoImprovement
 from fastopt.linear_model import _sgd_fast
 from fastopt.optim import (ASGD, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Optimizer,
                            RAdam, ReduceOnPlateau, RMSprop, Rprop)
@@ -212,10 +213,8 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
     a callback asks to. Returns the number of epochs run by each problem.
     """
     t_start = time.time()
-    tol = est.tol if est.tol is not None else -np.inf
-    best_objective = np.full(n_problems, np.inf)
-    best_score = np.full(n_problems, -np.inf)
-    no_improvement = np.zeros(n_problems, dtype=int)
+    rules = [NoImprovement(est.n_iter_no_change, est.tol, higher_is_better=est.early_stopping)
+             for _ in range(n_problems)]
     n_iter = np.zeros(n_problems, dtype=int)
     last_objective = np.zeros(n_problems)
     active = list(range(n_problems))
@@ -243,19 +242,11 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
                 if est.early_stopping:
                     coef, intercept = coef_of(k)
                     score = score_cbs[k](coef, intercept)
-                    if tol > -np.inf and score < best_score[k] + tol:
-                        no_improvement[k] += 1
-                    else:
-                        no_improvement[k] = 0
-                    best_score[k] = max(best_score[k], score)
+                    rules[k].update(score)
                     message = f", Validation score: {score:f}"
                     shown.append(score)
                 else:
-                    if tol > -np.inf and objective > best_objective[k] - tol:
-                        no_improvement[k] += 1
-                    else:
-                        no_improvement[k] = 0
-                    best_objective[k] = min(best_objective[k], objective)
+                    rules[k].update(objective)
                     shown.append(objective)
                 if est.verbose > 0:
                     norm, nnz, bias, loss_sum = report(k)
@@ -264,10 +255,10 @@ def _run_epochs(est, engine, n_problems, max_iter, train_count, score_cbs, coef_
                           f"Avg. loss: {loss_sum / train_count:f}, "
                           f"Objective: {objective:f}{message}")
                     print(f"Total training time: {time.time() - t_start:.2f} seconds.")
-                if plateau is not None and plateau.cuts(no_improvement[k], eta_of(k)):
+                if plateau is not None and plateau.cuts(rules[k].count, eta_of(k)):
                     divide_eta(k, plateau.divisor)
-                    no_improvement[k] = 0
-                if no_improvement[k] >= est.n_iter_no_change:
+                    rules[k].reset()
+                if rules[k].stops():
                     if est.verbose > 0:
                         print(f"Convergence after {epoch + 1} epochs took "
                               f"{time.time() - t_start:.2f} seconds")

@@ -29,11 +29,12 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, validate_data
 
-from fastopt._callbacks import EpochTasks, LbfgsTasks, restore_after_failure
+from fastopt._callbacks import EpochTasks, LbfgsTasks
 from fastopt._predict_input import check_predict_input, plain_rows, validate_params_when_changed
 from fastopt._progress import epoch_progress
 from fastopt._seeds import engine_seed
 from fastopt._solver_param import OptimizerObject
+from fastopt._stopping import NoImprovement, restored_on_failure
 from fastopt._validation_data import check_validation_pairing
 from fastopt.neural_network._init import WEIGHT_INITS, init_layer
 from fastopt.neural_network._mlp_fast import MLPCore
@@ -343,15 +344,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         ``_params`` and the optimizer state) and assigns them at the end, but
         ``validate_data`` resets ``n_features_in_``/``feature_names_in_`` first.
         """
-        saved = dict(self.__dict__)
-        try:
+        with restored_on_failure(self):
             if kwargs.get("incremental"):
                 # scikit-learn validates at the first partial_fit only; here also after a change
                 validate_params_when_changed(self)
             return method(*args, **kwargs)
-        except BaseException:
-            restore_after_failure(self, saved)
-            raise
 
     def _checked_input(self, X, y, incremental, reset):
         """``_validate_input``; a later ``partial_fit`` call with plain arrays skips it.
@@ -618,18 +615,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         else:
             state = optimizer.init(params)
         early_stopping = self.early_stopping
-        if first_pass or not hasattr(self, "loss_curve_"):
-            loss_curve = []
-            no_improvement = 0
-            best_loss = None if early_stopping else np.inf
-            best_val = -np.inf if early_stopping else None
-        else:
-            loss_curve = list(self.loss_curve_)
-            no_improvement = self._no_improvement_count
-            best_loss = self.best_loss_
-            # as scikit-learn, read only with early stopping (weights set by hand lack it)
-            best_val = self.best_validation_score_ if early_stopping else None
         continued = not first_pass and hasattr(self, "loss_curve_")
+        loss_curve = list(self.loss_curve_) if continued else []
+        # As scikit-learn: early stopping tracks the validation score (read only then:
+        # weights set by hand lack it) and leaves best_loss_ as it was, None in a new fit.
+        best_loss = self.best_loss_ if continued else None
+        resumed = ({"best": self.best_validation_score_ if early_stopping else best_loss,
+                    "count": self._no_improvement_count} if continued else {})
+        rule = NoImprovement(self.n_iter_no_change, self.tol, higher_is_better=early_stopping,
+                             convention="mlp", **resumed)
         val_scores, val_losses = _continued_curves(self, validation, continued)
         norm_rows = (_continued_norm_rows(self, len(layer_units) - 1, len(loss_curve), continued)
                      if self.record_gradient_norms else None)
@@ -694,25 +688,22 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                     if self.verbose:
                         print(f"Validation score: {score:f}")
                 if early_stopping:
-                    no_improvement = no_improvement + 1 if score < best_val + self.tol else 0
-                    if score > best_val:
-                        best_val = score
+                    if rule.update(score):
                         best_params[:] = params
                         if running is not None:
                             best_running[:] = running
                 else:
-                    no_improvement = no_improvement + 1 if loss > best_loss - self.tol else 0
-                    best_loss = min(best_loss, loss)
+                    rule.update(loss)
                 if is_sgd and self.learning_rate == "invscaling":
                     state.lr = invscaling_rate(self.learning_rate_init, t + 1, self.power_t)
-                if plateau is not None and plateau.cuts(no_improvement, state.lr):
+                if plateau is not None and plateau.cuts(rule.count, state.lr):
                     state.divide_lr(plateau.divisor)
-                    no_improvement = 0
+                    rule.reset()
                     if self.verbose:
                         print(f"Setting learning rate to {state.lr:f}")
                 stop_requested = tasks.end_epoch(lambda: self._fitted_attributes(
                     params, running, layer_units, out_activation, binarizer))
-                if no_improvement > self.n_iter_no_change:
+                if rule.stops():
                     if self.verbose:
                         print("Stopping: no improvement of more than tol="
                               f"{self.tol} for {self.n_iter_no_change} consecutive epochs.")
@@ -731,10 +722,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             if running is not None:
                 running[:] = best_running
         fit.update(n_iter_=n_iter, t_=t, loss_=loss_curve[-1], loss_curve_=loss_curve,
-                   best_loss_=best_loss, validation_scores_=val_scores,
-                   validation_loss_curve_=val_losses,
-                   best_validation_score_=best_val, _no_improvement_count=no_improvement,
-                   _optimizer_state=state)
+                   best_loss_=best_loss if early_stopping else rule.best,
+                   validation_scores_=val_scores, validation_loss_curve_=val_losses,
+                   best_validation_score_=rule.best if early_stopping else None,
+                   _no_improvement_count=rule.count, _optimizer_state=state)
         if norm_rows is not None:
             fit["gradient_norms_"] = np.array(norm_rows).reshape(-1, len(layer_units) - 1)
 
