@@ -43,29 +43,25 @@ def test_scikit_learn_names_come_from_the_enums():
     assert all(isinstance(k, _sgd_fast.SGDLoss) for k in _sgd_fast.LOSSES.values())
 
 
-@pytest.mark.parametrize("field, value, match", [
-    ("loss", 8, "unknown SGDLoss 8"),
-    ("loss", -1, "unknown SGDLoss -1"),
-    ("penalty", 4, "unknown SGDPenalty 4"),
-    ("learning_rate", 7, "unknown SGDLearningRate 7"),
-    ("learning_rate", 0, "no optimizer object"),
-])
-def test_per_sample_engine_refuses_unknown_kinds(field, value, match):
-    config = {"loss": 0, "penalty": 2, "learning_rate": 2, field: value}
-    with pytest.raises(ValueError, match=match):
-        _plain(config)
+PLAIN = (_plain, {"loss": 0, "penalty": 2, "learning_rate": 2})
+MINIBATCH = (_minibatch, {"loss": 0, "penalty": 2, "lr_kind": 0})
 
 
-@pytest.mark.parametrize("field, value, match", [
-    ("loss", 99, "unknown SGDLoss 99"),
-    ("penalty", -2, "unknown SGDPenalty -2"),
-    ("lr_kind", 9, "unknown SGDLearningRate 9"),
-    ("lr_kind", 5, "passive-aggressive"),
-])
-def test_minibatch_engine_refuses_unknown_kinds(field, value, match):
-    config = {"loss": 0, "penalty": 2, "lr_kind": 0, field: value}
+@pytest.mark.parametrize("engine, field, value, match", [
+    (PLAIN, "loss", 8, "unknown SGDLoss 8"),
+    (PLAIN, "loss", -1, "unknown SGDLoss -1"),
+    (PLAIN, "penalty", 4, "unknown SGDPenalty 4"),
+    (PLAIN, "learning_rate", 7, "unknown SGDLearningRate 7"),
+    (PLAIN, "learning_rate", 0, "no optimizer object"),
+    (MINIBATCH, "loss", 99, "unknown SGDLoss 99"),
+    (MINIBATCH, "penalty", -2, "unknown SGDPenalty -2"),
+    (MINIBATCH, "lr_kind", 9, "unknown SGDLearningRate 9"),
+    (MINIBATCH, "lr_kind", 5, "passive-aggressive"),
+], ids=lambda v: v[0].__name__.strip("_") if isinstance(v, tuple) else str(v))
+def test_engines_refuse_unknown_kinds(engine, field, value, match):
+    build, config = engine
     with pytest.raises(ValueError, match=match):
-        _minibatch(config)
+        build({**config, field: value})
 
 
 def test_every_loss_kind_has_a_finite_loss_and_derivative():
