@@ -10,7 +10,6 @@ cdef class OptimizerState:
     cdef bint _single
     cdef list _buffers
     cdef void* flat_buffer(self, int k)
-    cdef double get_lr(self) noexcept nogil
     cdef void set_lr(self, double lr) noexcept nogil
     cdef long long steps_taken(self) noexcept nogil
     cpdef double divide_lr(self, double divisor)

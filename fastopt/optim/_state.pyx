@@ -109,12 +109,9 @@ cdef class OptimizerState:
         buf = self._buffers[0][k]
         return NULL if buf is None else cnp.PyArray_DATA(<cnp.ndarray> buf)
 
-    # The accessors through which training engines read and change the rate
-    # (scikit-learn's per-sample and per-epoch rate rules) without touching
-    # the C structs.
-
-    cdef double get_lr(self) noexcept nogil:
-        return self.cfg.lr
+    # The accessors through which training engines read the step count and
+    # set or cut the rate (scikit-learn's per-sample and per-epoch rate rules)
+    # without touching the C structs.
 
     cdef void set_lr(self, double lr) noexcept nogil:
         self.cfg.lr = lr
