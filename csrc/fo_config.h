@@ -34,4 +34,10 @@ static int fo_omp_max_threads(void) { return omp_get_max_threads(); }
 static int fo_omp_max_threads(void) { return 1; }
 #endif
 
+/* FO_NAME(fo_x) is fo_x_f32 or fo_x_f64: the name of a kernel written once for
+ * FO_REAL in an *_impl.h header, included once per precision with FO_SUFFIX. */
+#define FO_CAT2(a, b) a##b
+#define FO_CAT(a, b) FO_CAT2(a, b)
+#define FO_NAME(name) FO_CAT(name, FO_SUFFIX)
+
 #endif

@@ -8,9 +8,6 @@
  * gradient stays NaN (no comparison here swallows it), so divergence is
  * visible to the caller.
  */
-#define FO_CAT2(a, b) a##b
-#define FO_CAT(a, b) FO_CAT2(a, b)
-#define FO_NAME(name) FO_CAT(name, FO_SUFFIX)
 
 static inline FO_REAL FO_NAME(fo_prep)(FO_REAL g, FO_REAL scale, FO_REAL clip)
 {
@@ -377,7 +374,3 @@ static double FO_NAME(fo_sumsq)(const FO_REAL *FO_RESTRICT g, ptrdiff_t n)
 }
 
 #include "fo_rule_dispatch.h"
-
-#undef FO_NAME
-#undef FO_CAT
-#undef FO_CAT2

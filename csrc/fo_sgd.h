@@ -37,7 +37,7 @@
  * pass (fo_sgd_run_lanes): one pass over the row's indices per block, one or
  * two line fetches for all of its problems. Same arithmetic per problem, so
  * the same results as stepping them one by one.
- * Losses are evaluated in double, as scikit-learn does.
+ * The losses (fo_losses.h) are evaluated in double, as scikit-learn does.
  */
 #ifndef FO_SGD_H
 #define FO_SGD_H
@@ -47,22 +47,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "fo_config.h"
+#include "fo_losses.h"
 #include "fo_schedule.h"
 
-/* The kinds of loss, penalty and learning rate: SGDLoss, SGDPenalty and
- * SGDLearningRate in fastopt/linear_model/_sgd_fast.pyx, which refuses any
- * other value when an engine is built. */
-typedef enum fo_sgd_loss_kind {
-    FO_LOSS_HINGE = 0,          /* param: threshold (1 hinge, 0 perceptron) */
-    FO_LOSS_SQUARED_HINGE = 1,  /* param: threshold */
-    FO_LOSS_MODIFIED_HUBER = 2,
-    FO_LOSS_LOG = 3,            /* half binomial deviance, y in {0, 1} */
-    FO_LOSS_SQUARED = 4,        /* half squared error */
-    FO_LOSS_HUBER = 5,          /* param: delta */
-    FO_LOSS_EPS_INSENSITIVE = 6,        /* param: epsilon */
-    FO_LOSS_SQ_EPS_INSENSITIVE = 7      /* param: epsilon */
-} fo_sgd_loss_kind;
-
+/* The kinds of penalty and learning rate (the losses are in fo_losses.h):
+ * SGDPenalty and SGDLearningRate in fastopt/linear_model/_sgd_fast.pyx, which
+ * refuses any other value when an engine is built. */
 typedef enum fo_sgd_penalty_kind {
     FO_PENALTY_NONE = 0, FO_PENALTY_L1 = 1, FO_PENALTY_L2 = 2, FO_PENALTY_ELASTICNET = 3
 } fo_sgd_penalty_kind;
@@ -112,8 +102,6 @@ typedef struct {
     double objective;         /* sum of loss + penalty over the last epoch */
     double loss_sum;          /* sum of the loss alone over the last epoch (verbose) */
 } fo_sgd_state;
-
-#define FO_SGD_MAX_DLOSS 1e12
 
 /* Norms of w tracked by the axpy for the objective. */
 enum { FO_SGD_TRACK_SQ = 1, FO_SGD_TRACK_L1 = 2 };
@@ -182,90 +170,6 @@ FO_SGD_INLINE void fo_sgd_prefetch_sample(const char *data, const int *indices,
     for (k = 0; k < n_y; k++) FO_PREFETCH(y + (k * y_stride + i) * item);
 }
 
-static inline double fo_sgd_log1pexp(double x)
-{
-    if (x <= -37.0) return exp(x);
-    if (x <= -2.0) return log1p(exp(x));
-    if (x <= 18.0) return log(1.0 + exp(x));
-    if (x <= 33.3) return x + exp(-x);
-    return x;
-}
-
-/* Loss of prediction p for target y. */
-static inline double fo_sgd_loss(int kind, double param, double y, double p)
-{
-    double z, r;
-    switch (kind) {
-    case FO_LOSS_HINGE:
-        z = p * y;
-        return z <= param ? param - z : 0.0;
-    case FO_LOSS_SQUARED_HINGE:
-        z = param - p * y;
-        return z > 0.0 ? z * z : 0.0;
-    case FO_LOSS_MODIFIED_HUBER:
-        z = p * y;
-        if (z >= 1.0) return 0.0;
-        if (z >= -1.0) return (1.0 - z) * (1.0 - z);
-        return -4.0 * z;
-    case FO_LOSS_LOG:
-        return fo_sgd_log1pexp(p) - y * p;
-    case FO_LOSS_SQUARED:
-        return 0.5 * (p - y) * (p - y);
-    case FO_LOSS_HUBER:
-        r = fabs(p - y);
-        return r <= param ? 0.5 * r * r : param * (r - 0.5 * param);
-    case FO_LOSS_EPS_INSENSITIVE:
-        r = fabs(y - p) - param;
-        return r > 0.0 ? r : 0.0;
-    case FO_LOSS_SQ_EPS_INSENSITIVE:
-        r = fabs(y - p) - param;
-        return r > 0.0 ? r * r : 0.0;
-    default:
-        return NAN;
-    }
-}
-
-/* Derivative of the loss with respect to p. */
-static inline double fo_sgd_dloss(int kind, double param, double y, double p)
-{
-    double z, e;
-    switch (kind) {
-    case FO_LOSS_HINGE:
-        return p * y <= param ? -y : 0.0;
-    case FO_LOSS_SQUARED_HINGE:
-        z = param - p * y;
-        return z > 0.0 ? -2.0 * y * z : 0.0;
-    case FO_LOSS_MODIFIED_HUBER:
-        z = p * y;
-        if (z >= 1.0) return 0.0;
-        if (z >= -1.0) return 2.0 * (1.0 - z) * -y;
-        return -4.0 * y;
-    case FO_LOSS_LOG:
-        if (p > -37.0) {
-            e = exp(-p);
-            return ((1.0 - y) - y * e) / (1.0 + e);
-        }
-        e = exp(p);
-        return e - y;
-    case FO_LOSS_SQUARED:
-        return p - y;
-    case FO_LOSS_HUBER:
-        z = p - y;
-        if (fabs(z) <= param) return z;
-        return z > 0.0 ? param : -param;
-    case FO_LOSS_EPS_INSENSITIVE:
-        if (y - p > param) return -1.0;
-        if (p - y > param) return 1.0;
-        return 0.0;
-    case FO_LOSS_SQ_EPS_INSENSITIVE:
-        z = y - p;
-        if (z > param) return -2.0 * (z - param);
-        if (z < -param) return 2.0 * (-z - param);
-        return 0.0;
-    default:
-        return NAN;
-    }
-}
 
 /* Learning rate before the update at sample counter st->t. */
 static inline double fo_sgd_eta(const fo_sgd_config *cfg, const fo_sgd_state *st)

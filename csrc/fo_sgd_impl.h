@@ -4,12 +4,6 @@
  * wscale * w; `aw` (averaging) and `q` (cumulative L1) are NULL when unused.
  * Row access: dense rows when `indices` is NULL, CSR rows otherwise.
  */
-#ifndef FO_NAME
-#define FO_CAT2(a, b) a##b
-#define FO_CAT(a, b) FO_CAT2(a, b)
-#define FO_NAME(name) FO_CAT(name, FO_SUFFIX)
-#endif
-
 #if FO_SGD_VECTORS
 /* Dense rows with GCC/Clang vector extensions: four 4-lane double
  * accumulators (the FMA-free multiply-add chains of the dot product and the

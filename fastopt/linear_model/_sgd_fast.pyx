@@ -47,7 +47,7 @@ engines keep raw pointers to arrays validated and kept alive here.
 import numpy as np
 cimport numpy as cnp
 from cython cimport floating
-from libc.math cimport exp, log, fabs, isfinite, sqrt
+from libc.math cimport fabs, isfinite, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
@@ -55,6 +55,8 @@ from fastopt._blas cimport gemm
 from fastopt._openmp cimport on_worker, plan_threads, run_blocks
 from fastopt._openmp import one_blas_thread
 from fastopt._kinds import check_kind
+from fastopt._rows cimport Rows, row_span, rows_of
+from fastopt._losses cimport FO_SGD_MAX_DLOSS, fo_sgd_dloss, fo_sgd_loss, softmax
 from fastopt.optim._rules cimport (RuleConfig, RuleState, fo_lr_invscaling, fo_lr_optimal,
                                    rule_step)
 from fastopt.optim._state cimport OptimizerState
@@ -71,6 +73,17 @@ cdef extern from "fo_rng.h" nogil:
         pass
     void fo_rng_seed(fo_rng* r, unsigned long long seed, unsigned long long stream)
     void fo_rng_shuffle(fo_rng* r, Py_ssize_t* a, Py_ssize_t n)
+
+cdef extern from "fo_losses.h":
+    cpdef enum SGDLoss "fo_sgd_loss_kind":
+        LOSS_HINGE "FO_LOSS_HINGE"
+        LOSS_SQUARED_HINGE "FO_LOSS_SQUARED_HINGE"
+        LOSS_MODIFIED_HUBER "FO_LOSS_MODIFIED_HUBER"
+        LOSS_LOG_LOSS "FO_LOSS_LOG"
+        LOSS_SQUARED_ERROR "FO_LOSS_SQUARED"
+        LOSS_HUBER "FO_LOSS_HUBER"
+        LOSS_EPSILON_INSENSITIVE "FO_LOSS_EPS_INSENSITIVE"
+        LOSS_SQUARED_EPSILON_INSENSITIVE "FO_LOSS_SQ_EPS_INSENSITIVE"
 
 cdef extern from "fo_sgd.h" nogil:
     ctypedef struct fo_sgd_config:
@@ -106,15 +119,6 @@ cdef extern from "fo_sgd.h" nogil:
         double weight_neg
         double objective
         double loss_sum
-    cpdef enum SGDLoss "fo_sgd_loss_kind":
-        LOSS_HINGE "FO_LOSS_HINGE"
-        LOSS_SQUARED_HINGE "FO_LOSS_SQUARED_HINGE"
-        LOSS_MODIFIED_HUBER "FO_LOSS_MODIFIED_HUBER"
-        LOSS_LOG_LOSS "FO_LOSS_LOG"
-        LOSS_SQUARED_ERROR "FO_LOSS_SQUARED"
-        LOSS_HUBER "FO_LOSS_HUBER"
-        LOSS_EPSILON_INSENSITIVE "FO_LOSS_EPS_INSENSITIVE"
-        LOSS_SQUARED_EPSILON_INSENSITIVE "FO_LOSS_SQ_EPS_INSENSITIVE"
     cpdef enum SGDPenalty "fo_sgd_penalty_kind":
         PENALTY_NONE "FO_PENALTY_NONE"
         PENALTY_L1 "FO_PENALTY_L1"
@@ -128,9 +132,6 @@ cdef extern from "fo_sgd.h" nogil:
         LR_ADAPTIVE "FO_LR_ADAPTIVE"
         LR_PA1 "FO_LR_PA1"
         LR_PA2 "FO_LR_PA2"
-    double FO_SGD_MAX_DLOSS
-    double fo_sgd_loss(int kind, double param, double y, double p)
-    double fo_sgd_dloss(int kind, double param, double y, double p)
     void fo_sgd_epoch_f32(const fo_sgd_config*, fo_sgd_state*, const Py_ssize_t*, Py_ssize_t,
                           const float*, const int*, const int*, Py_ssize_t, const float*,
                           const float*, const Py_ssize_t*, Py_ssize_t, float*, float*, float*)
@@ -218,45 +219,6 @@ def _feature_major(src):
     return out
 
 
-cdef class _Rows:
-    """Raw pointers to a dense C-ordered or CSR matrix, kept alive."""
-    cdef object keep
-    cdef const void* data
-    cdef const int* indices
-    cdef const int* indptr
-    cdef Py_ssize_t n_samples, n_features, max_row_nnz, nnz
-    cdef bint is32
-
-    def __init__(self, X):
-        self.n_samples, self.n_features = X.shape
-        if hasattr(X, "indptr"):
-            arrays = (np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices, np.intc),
-                      np.ascontiguousarray(X.indptr, np.intc))
-            self.indices = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[1])
-            self.indptr = <const int*> cnp.PyArray_DATA(<cnp.ndarray> arrays[2])
-            self.max_row_nnz = int(np.diff(arrays[2]).max(initial=0))
-            self.nnz = int(arrays[2][self.n_samples])
-        else:
-            arrays = (np.ascontiguousarray(X),)
-            self.indices = NULL
-            self.indptr = NULL
-            self.max_row_nnz = self.n_features
-            self.nnz = self.n_samples * self.n_features
-        if arrays[0].dtype not in (np.float32, np.float64):
-            raise TypeError(f"X must be float32 or float64, got {arrays[0].dtype}")
-        self.is32 = arrays[0].dtype == np.float32
-        self.data = cnp.PyArray_DATA(<cnp.ndarray> arrays[0])
-        self.keep = arrays
-
-    cdef inline Py_ssize_t row(self, Py_ssize_t i, Py_ssize_t* start) noexcept nogil:
-        """Offset of row i in data (and indices) and its number of entries."""
-        if self.indices == NULL:
-            start[0] = i * self.n_features
-            return self.n_features
-        start[0] = self.indptr[i]
-        return self.indptr[i + 1] - self.indptr[i]
-
-
 cdef void* _ptr(arr, dtype, str name, bint writeable=True) except NULL:
     if (not isinstance(arr, np.ndarray) or arr.dtype != dtype
             or not arr.flags.c_contiguous
@@ -318,7 +280,7 @@ cdef class PlainSGD:
     cdef fo_sgd_config cfg
     cdef fo_sgd_state* states
     cdef fo_rng rng
-    cdef _Rows rows
+    cdef Rows rows
     cdef object keep
     cdef readonly object coefs, avg_coefs
     cdef object out
@@ -347,7 +309,8 @@ cdef class PlainSGD:
         if config["learning_rate"] == LR_SOLVER:
             raise ValueError("the per-sample engine has no optimizer object: give it one of "
                              "scikit-learn's learning rates")
-        self.rows = _Rows(X)
+        x_keep = []
+        self.rows = rows_of(X, x_keep)
         dtype = np.float32 if self.rows.is32 else np.float64
         self.K = W.shape[0]
         # CSR one-vs-rest trains a feature-major copy (fo_sgd_run_lanes)
@@ -379,7 +342,7 @@ cdef class PlainSGD:
         if self.cfg.penalty == PENALTY_L1 or self.cfg.penalty == PENALTY_ELASTICNET:
             Q = np.zeros(W.shape, dtype, order=order)
             self.q = cnp.PyArray_DATA(<cnp.ndarray> Q)
-        self.keep = (Yt, sample_weight, Q)
+        self.keep = (x_keep, Yt, sample_weight, Q)
         self.coefs, self.avg_coefs = W, AW
         self.shuffle = shuffle
         self.n_threads = max(1, n_threads) if order == "C" else 1
@@ -602,7 +565,7 @@ cdef class MinibatchSGD:
         Threads of the dense minibatch gradient and of the optimizer step
         (each goes parallel when the cost model says it pays).
     """
-    cdef _Rows rows
+    cdef Rows rows
     cdef OptimizerState state
     cdef object keep
     cdef object params
@@ -625,7 +588,8 @@ cdef class MinibatchSGD:
         _check_objective_kinds(config)
         if check_kind(SGDLearningRate, config["lr_kind"]) in (LR_PA1, LR_PA2):
             raise ValueError("the passive-aggressive rates are for the per-sample engine")
-        self.rows = _Rows(X)
+        x_keep = []
+        self.rows = rows_of(X, x_keep)
         dtype = np.float32 if self.rows.is32 else np.float64
         self.K = (params.shape[0]) // (self.rows.n_features + 1)
         self.y = _ptr(Y, dtype, "Y", False)
@@ -635,7 +599,7 @@ cdef class MinibatchSGD:
         wn = np.ascontiguousarray(weight_neg, dtype=np.float64)
         self.wpos = <double*> cnp.PyArray_DATA(wp)
         self.wneg = <double*> cnp.PyArray_DATA(wn)
-        self.keep = (Y, sample_weight, wp, wn)
+        self.keep = (x_keep, Y, sample_weight, wp, wn)
         self.params = params
         self.state = state
         self.order = np.array(train_idx, dtype=np.intp)
@@ -834,7 +798,7 @@ cdef class MinibatchSGD:
                             sample_loss = self._sample(coef, g, z, pos + q, m, i)
                             total += sample_loss
                             batch_loss += sample_loss
-                            q += self.rows.row(i, &off)
+                            q += row_span(&self.rows, i, &off)
                     else:
                         batch_loss = self._dense_batch(&job, p, g, xb, z, parts, losses, chunk,
                                                        start, nb)
@@ -894,7 +858,7 @@ cdef class MinibatchSGD:
                     self.rows.n_samples, <const char*> self.sw,
                     self.order[t + PREFETCH_AHEAD] if t + PREFETCH_AHEAD < n_train else -1)
             i = self.order[start + s]
-            nnz = self.rows.row(i, &off)
+            nnz = row_span(&self.rows, i, &off)
             for j in range(nnz):
                 f = self.rows.indices[off + j]
                 if slot[f] < 0:
@@ -1037,20 +1001,14 @@ cdef class MinibatchSGD:
         cdef Py_ssize_t K = self.K, k, cls
         cdef const floating* y = <const floating*> self.y
         cdef double w = (<const floating*> self.sw)[i]
-        cdef double zmax, norm, loss = 0.0, dz, yk
+        cdef double loss = 0.0, dz, yk, zc
         if self.multinomial:
             cls = <Py_ssize_t> y[i]
-            zmax = z[0]
-            for k in range(1, K):
-                if z[k] > zmax:
-                    zmax = z[k]
-            norm = 0.0
-            for k in range(K):
-                norm += exp(z[k] - zmax)
-            loss = log(norm) + zmax - z[cls]
+            zc = z[cls]
+            loss = softmax(z, K) - zc
             w *= self.wpos[cls]
             for k in range(K):
-                z[k] = w * (exp(z[k] - zmax) / norm - (1.0 if k == cls else 0.0))
+                z[k] = w * (z[k] - (1.0 if k == cls else 0.0))
         else:
             for k in range(K):
                 yk = y[k * self.rows.n_samples + i]
@@ -1070,7 +1028,7 @@ cdef class MinibatchSGD:
         cdef Py_ssize_t K = self.K, k, j, off, nnz
         cdef const floating* x
         cdef double loss, dz, acc
-        nnz = self.rows.row(i, &off)
+        nnz = row_span(&self.rows, i, &off)
         x = <const floating*> self.rows.data + off
         for k in range(K):
             acc = 0.0

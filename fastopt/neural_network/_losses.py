@@ -1,7 +1,7 @@
 """The robust regression losses of MLPRegressor: 'absolute_error' and 'huber'.
 
-The compiled core trains them on identity outputs (``_robust_row`` in
-``_mlp_fast.pyx``) and :func:`robust_loss` evaluates the same per-row formula
+The compiled core trains them on identity outputs (``fo_output_loss_delta`` in
+``csrc/fo_losses.h``) and :func:`robust_loss` evaluates the same per-row formula
 for the validation set. Both are scaled as PyTorch's ``L1Loss()`` and
 ``HuberLoss(delta=huber_delta)`` with their default mean reduction: the mean
 over all ``n_samples x n_outputs`` residuals -- with sample weights, the

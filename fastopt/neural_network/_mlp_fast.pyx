@@ -19,9 +19,10 @@ float32/float64 with ``floating``):
 * ``_bias_activation`` / ``_delta_derivative`` -- one pass per layer that
   fuses bias add, activation and inverted dropout forward, and the
   activation derivative and dropout mask backward; ``_draw_masks``.
-* ``_output_loss_delta`` -- output activation (stable softmax, logistic,
-  exp, identity), weighted loss and output delta ``(p - y) w`` in one pass;
-  ``_robust_row`` -- the absolute-error and Huber losses on identity outputs.
+* ``_output_loss_delta`` -- the output layer's loss and delta, row by row
+  (``csrc/fo_losses.h``, shared with the linear engine: the canonical loss of
+  each output activation, with delta ``(p - y) w``, or the absolute-error or
+  Huber loss of identity outputs).
 * ``_run_rows`` / ``_run_grads`` -- one minibatch as two jobs of fixed
   blocks on fastopt's worker pool (see the *minibatch* section);
   ``_bn_rows`` -- with batch normalisation, the forward and backward passes
@@ -53,9 +54,12 @@ from libc.string cimport memcpy, memset
 from fastopt._blas cimport gemm
 from fastopt._openmp cimport loop_threads, plan_threads, run_blocks
 from fastopt._openmp import one_blas_thread
+from fastopt._kinds import check_kind
 from fastopt.optim._rules cimport (RULE_SK_ADAM, RuleConfig, RuleState, fo_coef, rule_begin,
                                    rule_step)
 from fastopt.optim._state cimport OptimizerState
+from fastopt._losses cimport output_loss_delta, softmax
+from fastopt._rows cimport Rows, mean_row_values, rows_of
 from fastopt._interrupt cimport (
     fo_interrupt_clock, fo_interrupt_pending, fo_interrupt_start, raise_pending_error,
 )
@@ -65,17 +69,11 @@ cnp.import_array()
 
 cdef extern from "math.h" nogil:
     float expf(float)
-    float logf(float)
     float tanhf(float)
     double exp(double)
-    double log(double)
     double tanh(double)
     double sqrt(double)
     bint isfinite(double)
-
-cdef extern from "float.h":
-    double DBL_EPSILON
-    float FLT_EPSILON
 
 cdef extern from "fo_rng.h" nogil:
     ctypedef struct fo_rng:
@@ -128,13 +126,23 @@ cdef extern from "fo_mlp_kernels.h" nogil:
 
 # activation name -> code, from the enum: ACT_LEAKY_RELU is 'leaky_relu'
 ACTIVATION_CODES = {code.name[len("ACT_"):].lower(): code for code in Activation}
-cpdef enum Loss:
-    LOSS_CANONICAL = 0   # the output activation's: squared error, Poisson or log-loss
-    LOSS_ABSOLUTE_ERROR = 1
-    LOSS_HUBER = 2
 
-# losses other than the output activation's (identity output only)
-LOSS_CODES = {"absolute_error": LOSS_ABSOLUTE_ERROR, "huber": LOSS_HUBER}
+cdef extern from "fo_losses.h":
+    cpdef enum OutputLoss "fo_output_loss":
+        OUT_SQUARED_ERROR "FO_OUT_SQUARED_ERROR"
+        OUT_POISSON "FO_OUT_POISSON"
+        OUT_BINARY_LOG_LOSS "FO_OUT_BINARY_LOG_LOSS"
+        OUT_LOG_LOSS "FO_OUT_LOG_LOSS"
+        OUT_ABSOLUTE_ERROR "FO_OUT_ABSOLUTE_ERROR"
+        OUT_HUBER "FO_OUT_HUBER"
+
+# the loss each output activation trains with by default (its canonical link)
+CANONICAL_LOSS = {ACT_IDENTITY: OUT_SQUARED_ERROR, ACT_EXP: OUT_POISSON,
+                  ACT_LOGISTIC: OUT_BINARY_LOG_LOSS, ACT_SOFTMAX: OUT_LOG_LOSS}
+# losses other than the output activation's (identity output only), from the
+# enum: OUT_ABSOLUTE_ERROR is 'absolute_error'
+LOSS_CODES = {code.name[len("OUT_"):].lower(): code
+              for code in (OUT_ABSOLUTE_ERROR, OUT_HUBER)}
 
 # activations of hidden layers (every code but the output-only exp and softmax)
 HIDDEN_ACTIVATIONS = tuple(name for name, code in ACTIVATION_CODES.items()
@@ -156,7 +164,7 @@ cdef struct Net:
     Py_ssize_t n_params
     int hidden[MAX_LAYERS]           # hidden[l]: activation of hidden layer l (1 <= l < n_w)
     int out
-    int loss                         # Loss code
+    int loss                         # OutputLoss of the output layer
     double huber_delta
     double dropout[MAX_LAYERS]       # drop probability of layer l's units (l = 0: input)
     bint dropped                     # any dropout rate > 0
@@ -187,15 +195,6 @@ cdef struct Net:
     bint is32
 
 
-cdef struct Input:
-    const void* dense                # n x n_features, C order; or NULL for CSR
-    const void* data                 # CSR values
-    const Py_ssize_t* indices
-    const Py_ssize_t* indptr
-    Py_ssize_t n_features
-    double row_values                # stored values per row (cost model)
-
-
 # --------------------------------------------------------------- scalar maths
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -205,25 +204,11 @@ cdef inline floating _exp(floating x) noexcept nogil:
         return exp(x)
 
 
-cdef inline floating _log(floating x) noexcept nogil:
-    if floating is float:
-        return logf(x)
-    else:
-        return log(x)
-
-
 cdef inline floating _tanh(floating x) noexcept nogil:
     if floating is float:
         return tanhf(x)
     else:
         return tanh(x)
-
-
-cdef inline floating _eps(floating x) noexcept nogil:
-    if floating is float:
-        return FLT_EPSILON
-    else:
-        return DBL_EPSILON
 
 
 cdef inline floating _activate(int kind, floating z) noexcept nogil:
@@ -249,7 +234,7 @@ cdef inline floating _derivative(int kind, floating a) noexcept nogil:
 
 # ------------------------------------------------------------------- kernels
 
-cdef void _gather(const Net* net, const Input* inp, const floating* Y, const floating* sw,
+cdef void _gather(const Net* net, const Rows* inp, const floating* Y, const floating* sw,
                   const Py_ssize_t* rows, Py_ssize_t i0, Py_ssize_t i1,
                   Py_ssize_t n_out) noexcept nogil:
     """Copy minibatch rows ``i0:i1`` of X (dense only), Y and sample weights."""
@@ -258,15 +243,15 @@ cdef void _gather(const Net* net, const Input* inp, const floating* Y, const flo
     cdef floating* yb = <floating*> net.y
     cdef floating* wb = <floating*> net.sw
     for i in range(i0, i1):
-        if inp.dense != NULL:
-            memcpy(xb + i * d, <const floating*> inp.dense + rows[i] * d, d * sizeof(floating))
+        if inp.indptr == NULL:
+            memcpy(xb + i * d, <const floating*> inp.data + rows[i] * d, d * sizeof(floating))
         if Y != NULL:
             memcpy(yb + i * n_out, Y + rows[i] * n_out, n_out * sizeof(floating))
         if sw != NULL:
             wb[i] = sw[rows[i]]
 
 
-cdef inline const floating* _csr_row_values(const Net* net, const Input* inp,
+cdef inline const floating* _csr_row_values(const Net* net, const Rows* inp,
                                            const floating* dropped, const Py_ssize_t* rows,
                                            Py_ssize_t i) noexcept nogil:
     """Stored values of minibatch row ``i`` of CSR input: X's own, or (``dropped``,
@@ -276,7 +261,7 @@ cdef inline const floating* _csr_row_values(const Net* net, const Input* inp,
     return <const floating*> inp.data + inp.indptr[rows[i]]
 
 
-cdef void _first_layer(const Net* net, const Input* inp, const floating* X,
+cdef void _first_layer(const Net* net, const Rows* inp, const floating* X,
                        const floating* dropped, const Py_ssize_t* rows, Py_ssize_t i0,
                        Py_ssize_t i1, const floating* W, floating* Z) noexcept nogil:
     """``Z[i0:i1] = X[rows[i0:i1]] @ W`` for the input layer; dense input is read
@@ -287,7 +272,7 @@ cdef void _first_layer(const Net* net, const Input* inp, const floating* X,
     cdef const floating* w
     cdef floating* z
     cdef floating v
-    if inp.dense != NULL:
+    if inp.indptr == NULL:
         gemm(False, False, i1 - i0, h, d, <floating> 1, X + i0 * d, d, W, h, <floating> 0,
              Z + i0 * h, h)
         return
@@ -303,7 +288,7 @@ cdef void _first_layer(const Net* net, const Input* inp, const floating* X,
                 z[j] += v * w[j]
 
 
-cdef void _first_layer_grad_csr(const Net* net, const Input* inp, const floating* dropped,
+cdef void _first_layer_grad_csr(const Net* net, const Rows* inp, const floating* dropped,
                                 const Py_ssize_t* rows, Py_ssize_t m, const floating* D,
                                 floating scale, bint accumulate, Py_ssize_t j0, Py_ssize_t j1,
                                 floating* G) noexcept nogil:
@@ -366,7 +351,7 @@ cdef void _bias_activation(int kind, floating* Z, const floating* b, Py_ssize_t 
             Z[i] *= mask[i]
 
 
-cdef void _draw_masks(floating** masks, Net* net, const Input* inp, const Py_ssize_t* rows,
+cdef void _draw_masks(floating** masks, Net* net, const Rows* inp, const Py_ssize_t* rows,
                       Py_ssize_t m, fo_rng* rng) noexcept nogil:
     """Inverted-dropout masks of the ``m`` minibatch rows ``rows`` for every
     layer with a dropout rate (the input first), drawn in layer order and row
@@ -386,7 +371,7 @@ cdef void _draw_masks(floating** masks, Net* net, const Input* inp, const Py_ssi
         if rate == 0.0:
             continue
         keep_scale = <floating> (1.0 / (1.0 - rate))
-        if l == 0 and inp.dense == NULL:
+        if l == 0 and inp.indptr != NULL:
             for i in range(m):
                 net.in_off[i] = off
                 for p in range(inp.indptr[rows[i]], inp.indptr[rows[i] + 1]):
@@ -427,114 +412,26 @@ cdef void _delta_derivative(int kind, floating* D, const floating* A, const floa
             D[i] *= A[i] * (1 - A[i])
 
 
-cdef inline double _robust_row(int loss, floating delta, floating* z, const floating* y,
-                               floating w, Py_ssize_t k) noexcept nogil:
-    """Absolute-error or Huber loss of one row of identity outputs ``z``, the mean
-    over its ``k`` outputs; ``z`` becomes ``w`` times the loss gradient.
-
-    The gradient of ``|r|`` is ``sign(r)``, 0 at ``r = 0``; Huber is ``r^2 / 2``
-    for ``|r| <= delta``, else ``delta (|r| - delta / 2)`` (torch's L1Loss and
-    HuberLoss).
-    """
-    cdef Py_ssize_t j
-    cdef floating r, a, g
-    cdef double row_loss = 0.0
-    for j in range(k):
-        r = z[j] - y[j]
-        a = r if r >= 0 else -r
-        g = (r > 0) - (r < 0)
-        if loss != LOSS_HUBER:
-            row_loss += a
-        elif a <= delta:
-            row_loss += 0.5 * r * r
-            g = r
-        else:
-            row_loss += delta * (a - 0.5 * delta)
-            g *= delta
-        z[j] = g * w / k
-    return row_loss / k
-
-
 cdef void _output_loss_delta(const Net* net, floating* Z, const floating* Y, const floating* sw,
                              Py_ssize_t m, Py_ssize_t k, double* loss) noexcept nogil:
-    """Apply the output activation to ``Z``; ``loss[i]`` = weighted loss of row i.
-
-    On return ``Z`` holds the output delta ``(p - y) w`` (the gradient of the
-    loss with respect to the pre-activation for the canonical link of each
-    output: identity/squared error, exp/Poisson, logistic and softmax/log-loss),
-    or the robust loss's delta (``_robust_row``). Probabilities are clipped to
-    ``[eps, 1 - eps]`` inside the log, as in scikit-learn.
-    """
-    cdef int kind = net.out
-    cdef Py_ssize_t i, j
-    cdef floating* z
-    cdef const floating* y
-    cdef floating p, mx, s, eps = _eps(<floating> 0), w = 1
-    cdef double row_loss
+    """Turn the output pre-activations ``Z`` into the output delta, row by row
+    (``output_loss_delta``: ``(p - y) w`` for the canonical links, or the robust
+    loss's gradient); ``loss[i]`` = weighted loss of row i."""
+    cdef Py_ssize_t i
+    cdef floating w = 1
     for i in range(m):
-        z = Z + i * k
-        y = Y + i * k
         if sw != NULL:
             w = sw[i]
-        row_loss = 0.0
-        if net.loss != LOSS_CANONICAL:
-            row_loss = _robust_row(net.loss, <floating> net.huber_delta, z, y, w, k)
-        elif kind == ACT_SOFTMAX:
-            mx = z[0]
-            for j in range(1, k):
-                if z[j] > mx:
-                    mx = z[j]
-            s = 0
-            for j in range(k):
-                z[j] = _exp(z[j] - mx)
-                s += z[j]
-            for j in range(k):
-                p = z[j] / s
-                if y[j] != 0:
-                    row_loss -= y[j] * _log(min(max(p, eps), 1 - eps))
-                z[j] = (p - y[j]) * w
-        elif kind == ACT_LOGISTIC:
-            for j in range(k):
-                p = 1 / (1 + _exp(-z[j]))
-                s = min(max(p, eps), 1 - eps)
-                if y[j] != 0:
-                    row_loss -= y[j] * _log(s)
-                if y[j] != 1:
-                    row_loss -= (1 - y[j]) * _log(1 - s)
-                z[j] = (p - y[j]) * w
-        elif kind == ACT_EXP:
-            for j in range(k):
-                p = _exp(z[j])
-                if y[j] > 0:
-                    row_loss += y[j] * _log(y[j] / p)
-                row_loss += p - y[j]
-                z[j] = (p - y[j]) * w
-        else:
-            for j in range(k):
-                p = z[j] - y[j]
-                row_loss += 0.5 * p * p / k
-                z[j] = p * w
-        loss[i] = w * row_loss
+        loss[i] = w * output_loss_delta(net.loss, <floating> net.huber_delta, Z + i * k,
+                                        Y + i * k, w, k)
 
 
 cdef void _output_activation(int kind, floating* Z, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
     """Apply the output activation to ``Z`` in place (inference)."""
-    cdef Py_ssize_t i, j
-    cdef floating* z
-    cdef floating mx, s
+    cdef Py_ssize_t i
     if kind == ACT_SOFTMAX:
         for i in range(m):
-            z = Z + i * k
-            mx = z[0]
-            for j in range(1, k):
-                if z[j] > mx:
-                    mx = z[j]
-            s = 0
-            for j in range(k):
-                z[j] = _exp(z[j] - mx)
-                s += z[j]
-            for j in range(k):
-                z[j] /= s
+            softmax(Z + i * k, k)
     elif kind != ACT_IDENTITY:
         for i in range(m * k):
             Z[i] = _activate(kind, Z[i]) if kind != ACT_EXP else _exp(Z[i])
@@ -580,7 +477,7 @@ cdef double NS_PER_PARAM = 1.0
 
 ctypedef struct RowJob:
     Net* net
-    const Input* inp
+    const Rows* inp
     const void* Y
     const void* sw
     const Py_ssize_t* rows
@@ -596,7 +493,7 @@ ctypedef struct RowJob:
 
 ctypedef struct GradJob:
     Net* net
-    const Input* inp
+    const Rows* inp
     const Py_ssize_t* rows
     Py_ssize_t m
     void* grads
@@ -643,14 +540,14 @@ cdef floating* _input_rows(const RowJob* job, floating* X, Py_ssize_t i0,
     cdef Net* net = job.net
     cdef Py_ssize_t i, k = net.units[net.n_w]
     cdef const floating* mask0 = <const floating*> net.mask[0] if job.masked else NULL
-    if job.mode == MODE_TRAIN or job.masked or job.inp.dense == NULL:
+    if job.mode == MODE_TRAIN or job.masked or job.inp.indptr != NULL:
         _gather(net, job.inp, <const floating*> job.Y, <const floating*> job.sw, job.rows,
                 i0, i1, k if job.Y != NULL else 0)
         if mask0 != NULL:  # dense input dropout, on the gathered copy
             for i in range(i0 * net.units[0], i1 * net.units[0]):
                 X[i] *= mask0[i]
         return X
-    return <floating*> job.inp.dense + job.rows[0] * job.inp.n_features
+    return <floating*> job.inp.data + job.rows[0] * job.inp.n_features
 
 
 cdef void _affine_rows(const RowJob* job, const floating* params, const floating* X, int l,
@@ -828,7 +725,7 @@ cdef void _grads_typed(const GradJob* job, floating* grads, Py_ssize_t blk) noex
     fan_out = net.units[l + 1]
     D = <const floating*> _delta_of(net, l)
     r0 = (blk - net.gblock[l]) * GRAD_BLOCK
-    if l == 0 and job.inp.dense == NULL:
+    if l == 0 and job.inp.indptr != NULL:
         r1 = min(r0 + GRAD_BLOCK, fan_out)
         _first_layer_grad_csr(net, job.inp,
                               <const floating*> net.in_values if job.masked else NULL,
@@ -860,16 +757,16 @@ cdef void _grads_block(void* ctx, Py_ssize_t blk) noexcept nogil:
         _grads_typed(job, <double*> job.grads, blk)
 
 
-cdef double _flops(const Net* net, const Input* inp, Py_ssize_t m) noexcept nogil:
+cdef double _flops(const Net* net, const Rows* inp, Py_ssize_t m) noexcept nogil:
     """Multiply-adds (x2) of one forward pass over ``m`` rows."""
     cdef int l
-    cdef double f = 2.0 * m * inp.row_values * net.units[1]
+    cdef double f = 2.0 * m * mean_row_values(inp) * net.units[1]
     for l in range(1, net.n_w):
         f += 2.0 * m * net.units[l] * net.units[l + 1]
     return f
 
 
-cdef inline RowJob _row_job(Net* net, const Input* inp, const void* Y, const void* sw,
+cdef inline RowJob _row_job(Net* net, const Rows* inp, const void* Y, const void* sw,
                             const Py_ssize_t* rows, Py_ssize_t m, const void* params,
                             Py_ssize_t block, int mode, bint masked,
                             bint bn_stage) noexcept nogil:
@@ -890,7 +787,7 @@ cdef inline RowJob _row_job(Net* net, const Input* inp, const void* Y, const voi
     return job
 
 
-cdef void _run_rows(Net* net, const Input* inp, const void* Y, const void* sw,
+cdef void _run_rows(Net* net, const Rows* inp, const void* Y, const void* sw,
                     const Py_ssize_t* rows, Py_ssize_t m, const void* params, int mode,
                     bint masked, int n_threads) noexcept nogil:
     """The rows job over ``m`` minibatch rows (see the section comment); outside
@@ -1073,7 +970,7 @@ cdef void _run_stage(RowJob* job, int stage, bint backward, int n_threads) noexc
     cdef const Net* net = job.net
     cdef Py_ssize_t n_blocks = (job.m + ROW_BLOCK - 1) // ROW_BLOCK
     cdef int l = stage - 1 if backward else stage
-    cdef double fan_in = job.inp.row_values if l == 0 else net.units[l]
+    cdef double fan_in = mean_row_values(job.inp) if l == 0 else net.units[l]
     cdef double work = 2.0 * job.m * fan_in * net.units[l + 1] * NS_PER_FLOP
     if not backward and stage == net.n_w - 1:
         work *= 2.0
@@ -1082,7 +979,7 @@ cdef void _run_stage(RowJob* job, int stage, bint backward, int n_threads) noexc
     run_blocks(_rows_block, job, n_blocks, plan_threads(work, n_blocks, n_threads))
 
 
-cdef double _bn_rows(Net* net, const Input* inp, const void* Y, const void* sw,
+cdef double _bn_rows(Net* net, const Rows* inp, const void* Y, const void* sw,
                      const Py_ssize_t* rows, Py_ssize_t m, const void* params, void* grads,
                      int mode, bint masked, bint update, int n_threads) noexcept nogil:
     """A batch-normalised training pass over ``m`` minibatch rows (see the section
@@ -1115,7 +1012,7 @@ cdef double _bn_rows(Net* net, const Input* inp, const void* Y, const void* sw,
     return cols.sw_sum
 
 
-cdef void _run_grads(Net* net, const Input* inp, const Py_ssize_t* rows, Py_ssize_t m,
+cdef void _run_grads(Net* net, const Rows* inp, const Py_ssize_t* rows, Py_ssize_t m,
                      void* grads, double scale, bint accumulate, const void* norm_params,
                      bint masked, int n_threads) noexcept nogil:
     """The weight and intercept gradients of ``m`` rows whose deltas are computed
@@ -1275,7 +1172,7 @@ cdef double _loss_sum(const Net* net, Py_ssize_t m) noexcept nogil:
     return total
 
 
-cdef double _minibatch(Net* net, const Input* inp, const floating* Y, const floating* sw,
+cdef double _minibatch(Net* net, const Rows* inp, const floating* Y, const floating* sw,
                        const Py_ssize_t* rows, Py_ssize_t m, fo_rng* dropout_rng,
                        floating* params, floating* grads, RuleConfig* cfg, RuleState* st,
                        floating* s0, floating* s1, floating* s2, double* norms,
@@ -1305,7 +1202,7 @@ cdef double _minibatch(Net* net, const Input* inp, const floating* Y, const floa
     return batch_loss / sw_sum
 
 
-cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating* sw,
+cdef double _epoch(Net* net, const Rows* inp, const floating* Y, const floating* sw,
                    Py_ssize_t* order, Py_ssize_t n, Py_ssize_t batch_size, bint shuffle,
                    fo_rng* shuffle_rng, fo_rng* dropout_rng, floating* params,
                    floating* grads, RuleConfig* cfg, RuleState* st, floating* s0,
@@ -1363,7 +1260,7 @@ cdef double _epoch(Net* net, const Input* inp, const floating* Y, const floating
     return total / n
 
 
-cdef double _loss_grad(Net* net, const Input* inp, const floating* Y, const floating* sw,
+cdef double _loss_grad(Net* net, const Rows* inp, const floating* Y, const floating* sw,
                        Py_ssize_t* order, Py_ssize_t n, floating* params,
                        floating* grads, int n_threads) noexcept nogil:
     """Full-batch objective and gradient, in chunks of ``net.cap`` rows (with
@@ -1403,7 +1300,7 @@ cdef void _bn_inference_scale(Net* net, const floating* params) noexcept nogil:
                                                   / sqrt(rvar[net.r_off[l] + j] + BN_EPS))
 
 
-cdef void _predict(Net* net, const Input* inp, Py_ssize_t* order, Py_ssize_t n,
+cdef void _predict(Net* net, const Rows* inp, Py_ssize_t* order, Py_ssize_t n,
                    const floating* params, floating* out, int n_threads) noexcept nogil:
     """Network output for every row of the input, in chunks of ``net.cap`` rows."""
     cdef Py_ssize_t b, start, m, k = net.units[net.n_w]
@@ -1519,7 +1416,7 @@ cdef class MLPCore:
         if loss is not None and (out != "identity" or loss not in LOSS_CODES):
             raise ValueError(f"loss must be None or one of {sorted(LOSS_CODES)} with the "
                              f"identity output, got {loss!r} with {out!r}")
-        self.net.loss = LOSS_CANONICAL if loss is None else LOSS_CODES[loss]
+        self.net.loss = CANONICAL_LOSS[self.net.out] if loss is None else LOSS_CODES[loss]
         self.net.huber_delta = huber_delta
         rates = [input_dropout] + ([dropout] * (n_w - 1) if np.ndim(dropout) == 0
                                    else list(dropout))
@@ -1612,30 +1509,19 @@ cdef class MLPCore:
                              f"{size}; got {a.dtype}, size {a.size}")
         return cnp.PyArray_DATA(a)
 
-    cdef Input _input(self, X, list keep) except *:
+    cdef Rows _input(self, X, list keep) except *:
         """Describe dense or CSR ``X``; ``keep`` holds converted arrays alive."""
-        cdef Input inp
-        memset(&inp, 0, sizeof(Input))
-        inp.n_features = X.shape[1]
+        cdef Rows inp = rows_of(X, keep)
         if inp.n_features != self.net.units[0]:
             raise ValueError(f"X has {inp.n_features} features, the network expects "
                              f"{self.net.units[0]}")
-        if sp.issparse(X):
-            if self.net.act[0] != NULL:
-                raise ValueError("this core was built for dense input")
-            indices = np.asarray(X.indices, dtype=np.intp)
-            indptr = np.asarray(X.indptr, dtype=np.intp)
-            data = np.ascontiguousarray(X.data)
-            keep.extend((indices, indptr, data))
-            inp.data = self._data(data, "X.data", data.size)
-            inp.indices = <const Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> indices)
-            inp.indptr = <const Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> indptr)
-            inp.row_values = X.nnz / max(1, X.shape[0])
-        else:
-            if self.net.act[0] == NULL:
-                raise ValueError("this core was built for CSR input")
-            inp.dense = self._data(X, "X", X.shape[0] * X.shape[1])
-            inp.row_values = inp.n_features
+        if inp.is32 != (self.dtype == np.float32):
+            raise ValueError(f"X must be {self.dtype}, got "
+                             f"{np.dtype(np.float32 if inp.is32 else np.float64)}")
+        if inp.indptr != NULL and self.net.act[0] != NULL:
+            raise ValueError("this core was built for dense input")
+        if inp.indptr == NULL and self.net.act[0] == NULL:
+            raise ValueError("this core was built for CSR input")
         return inp
 
     def epoch(self, params, grads, OptimizerState state, X, Y, sample_weight, order,
@@ -1686,7 +1572,7 @@ cdef class MLPCore:
                        RangeTest* rt, running) except? -1.0:
         """Check the arrays and run ``_epoch`` (an epoch, or the range test ``rt``)."""
         cdef list keep = []
-        cdef Input inp = self._input(X, keep)
+        cdef Rows inp = self._input(X, keep)
         cdef Py_ssize_t n = X.shape[0]
         cdef void* p = self._data(params, "params", self.n_params)
         cdef void* g = self._data(grads, "grads", self.n_params)
@@ -1737,7 +1623,7 @@ cdef class MLPCore:
         as by one forward pass of a PyTorch model in training mode.
         """
         cdef list keep = []
-        cdef Input inp = self._input(X, keep)
+        cdef Rows inp = self._input(X, keep)
         cdef Py_ssize_t n = X.shape[0]
         cdef void* p = self._data(params, "params", self.n_params)
         cdef void* g = self._data(grads, "grads", self.n_params)
@@ -1766,7 +1652,7 @@ cdef class MLPCore:
         """Return the network output (after the output activation) for ``X``
         (batch normalisation with the running statistics)."""
         cdef list keep = []
-        cdef Input inp = self._input(X, keep)
+        cdef Rows inp = self._input(X, keep)
         cdef Py_ssize_t n = X.shape[0]
         cdef void* p = self._data(params, "params", self.n_params)
         self._set_running(running)
@@ -1793,7 +1679,7 @@ cdef class MLPCore:
         is); otherwise the running statistics.
         """
         cdef list keep = []
-        cdef Input inp = self._input(X, keep)
+        cdef Rows inp = self._input(X, keep)
         cdef Py_ssize_t m = min(<Py_ssize_t> X.shape[0], self.net.cap)
         cdef void* p = self._data(params, "params", self.n_params)
         self._set_running(running)
@@ -1829,11 +1715,62 @@ cdef class MLPCore:
         return out
 
 
+cdef void _row_losses(int kind, floating delta, floating[:, ::1] z, const floating[:, ::1] y,
+                      const floating[::1] w, double[::1] out) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(z.shape[0]):
+        out[i] = output_loss_delta(kind, delta, &z[i, 0], &y[i, 0], w[i], z.shape[1])
+
+
+def output_loss(int kind, double huber_delta, y_true, z, sample_weight=None):
+    """Loss of each row of output pre-activations ``z``, and its gradient.
+
+    The training loop's own formula (``fo_output_loss_delta`` of
+    ``csrc/fo_losses.h``), in the precision of ``z``.
+
+    Parameters
+    ----------
+    kind : OutputLoss
+        The loss (``CANONICAL_LOSS`` gives each output activation's).
+    huber_delta : float
+        Threshold of the Huber loss (unused by the others).
+    y_true : array-like of shape (n_samples, n_outputs)
+    z : ndarray of shape (n_samples, n_outputs), float32 or float64
+        Pre-activations of the output layer (not modified).
+    sample_weight : array-like of shape (n_samples,) or None
+
+    Returns
+    -------
+    loss : ndarray of shape (n_samples,), float64
+        The unweighted loss of each row.
+    grad : ndarray like ``z``
+        Row i is ``sample_weight[i]`` times the gradient of row i's loss with
+        respect to ``z[i]``.
+    """
+    check_kind(OutputLoss, kind)
+    grad = np.array(z, order="C")
+    if grad.dtype not in (np.float32, np.float64) or grad.ndim != 2 or grad.shape[1] == 0:
+        raise ValueError(f"z must be a float32 or float64 array of shape (n_samples, "
+                         f"n_outputs >= 1), got {grad.dtype} of shape {grad.shape}")
+    y = np.ascontiguousarray(y_true, dtype=grad.dtype)
+    w = (np.ones(grad.shape[0], dtype=grad.dtype) if sample_weight is None
+         else np.ascontiguousarray(sample_weight, dtype=grad.dtype))
+    if y.shape != grad.shape or w.shape != grad.shape[:1]:
+        raise ValueError(f"y_true has shape {y.shape} and sample_weight {w.shape}; z has "
+                         f"{grad.shape}")
+    loss = np.empty(grad.shape[0])
+    if grad.dtype == np.float32:
+        _row_losses[float](kind, <float> huber_delta, grad, y, w, loss)
+    else:
+        _row_losses[double](kind, huber_delta, grad, y, w, loss)
+    return loss, grad
+
+
 def robust_loss(str name, double huber_delta, y_true, y_pred, sample_weight=None):
     """Weighted mean over samples of the mean over outputs of the loss ``name``.
 
-    The training loop's own per-row formula (``_robust_row``), in float64; it
-    scores the validation set of the robust losses.
+    The training loop's own per-row formula (:func:`output_loss`), in float64;
+    it scores the validation set of the robust losses.
 
     Parameters
     ----------
@@ -1849,17 +1786,16 @@ def robust_loss(str name, double huber_delta, y_true, y_pred, sample_weight=None
     -------
     loss : float
     """
-    cdef int code = LOSS_CODES[name]
-    cdef double[:, ::1] z = np.array(y_pred, dtype=np.float64, order="C")  # overwritten
-    cdef const double[:, ::1] y = np.ascontiguousarray(y_true, dtype=np.float64)
+    cdef const double[::1] loss = output_loss(
+        LOSS_CODES[name], huber_delta, y_true, np.asarray(y_pred, dtype=np.float64),
+        sample_weight)[0]
     cdef const double[::1] w = (None if sample_weight is None else
                                 np.ascontiguousarray(sample_weight, dtype=np.float64))
-    cdef Py_ssize_t i, k = z.shape[1]
+    cdef Py_ssize_t i
     cdef double wi = 1.0, total = 0.0, w_sum = 0.0
-    for i in range(z.shape[0]):
+    for i in range(loss.shape[0]):
         if w is not None:
             wi = w[i]
-        total += wi * _robust_row(code, huber_delta, &z[i, 0], &y[i, 0], wi, k)
+        total += wi * loss[i]
         w_sum += wi
     return total / w_sum
-
