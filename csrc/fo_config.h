@@ -40,4 +40,17 @@ static int fo_omp_max_threads(void) { return 1; }
 #define FO_CAT(a, b) FO_CAT2(a, b)
 #define FO_NAME(name) FO_CAT(name, FO_SUFFIX)
 
+/* FO_SIMD_REDUCE(a, b) before a loop: `omp simd reduction(+:a, b)`, lane-wise
+ * partial sums that let a reduction vectorise without -ffast-math (a serial
+ * loop without OpenMP). Such sums run over blocks of FO_REDUCE_BLOCK
+ * elements, whose sums are added in double in block order: deterministic for
+ * a build, and a float32 partial sum adds only a few hundred terms per lane. */
+#define FO_REDUCE_BLOCK 1024
+#if defined(_OPENMP)
+#define FO_STR(x) #x
+#define FO_SIMD_REDUCE(...) _Pragma(FO_STR(omp simd reduction(+:__VA_ARGS__)))
+#else
+#define FO_SIMD_REDUCE(...)
+#endif
+
 #endif

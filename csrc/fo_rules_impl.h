@@ -373,4 +373,87 @@ static double FO_NAME(fo_sumsq)(const FO_REAL *FO_RESTRICT g, ptrdiff_t n)
     return s;
 }
 
+/* ---- the weight penalty, alone or fused into scikit-learn's Adam ----
+ * Both reduce ||p||^2 (and ||p||_1) lane-wise over blocks of FO_REDUCE_BLOCK
+ * elements (FO_SIMD_REDUCE, fo_config.h). */
+
+/* g[0:n] += c2 p + c1 sign(p); *sumsq = ||p||^2 and *sumabs = ||p||_1. The
+ * pure-L2 case (scikit-learn's) has its own loop without the sign. */
+FO_MULTIVERSION
+static void FO_NAME(fo_penalty_grad)(const FO_REAL *FO_RESTRICT p, FO_REAL *FO_RESTRICT g,
+                                     ptrdiff_t n, FO_REAL c2, FO_REAL c1, double *sumsq,
+                                     double *sumabs)
+{
+    double s = 0.0, a = 0.0;
+    ptrdiff_t start, end, i;
+    for (start = 0; start < n; start += FO_REDUCE_BLOCK) {
+        FO_REAL bs = 0, ba = 0;
+        end = n - start < FO_REDUCE_BLOCK ? n : start + FO_REDUCE_BLOCK;
+        if (c1 == 0) {
+            FO_SIMD_REDUCE(bs)
+            for (i = start; i < end; i++) {
+                FO_REAL w = p[i];
+                bs += w * w;
+                g[i] += c2 * w;
+            }
+        } else {
+            FO_SIMD_REDUCE(bs, ba)
+            for (i = start; i < end; i++) {
+                FO_REAL w = p[i];
+                FO_REAL sign = (w > 0 ? (FO_REAL)1 : (FO_REAL)0) - (w < 0 ? (FO_REAL)1 : (FO_REAL)0);
+                bs += w * w;
+                ba += w * sign;
+                g[i] += c2 * w + c1 * sign;
+            }
+        }
+        s += (double)bs;
+        a += (double)ba;
+    }
+    *sumsq = s;
+    *sumabs = a;
+}
+
+/* fo_sk_adam on the gradient g + c2 p of its first n_pen elements (the rest
+ * unpenalised), with the gradient's value clipping and no global-norm scale;
+ * returns ||p[0:n_pen]||^2 before the step, reduced as fo_penalty_grad. The
+ * same arithmetic in the same order as fo_penalty_grad (c1 = 0) followed by
+ * fo_sk_adam, so the same bits, with p and g read once instead of twice. */
+FO_MULTIVERSION
+static double FO_NAME(fo_sk_adam_l2)(FO_REAL *FO_RESTRICT p, const FO_REAL *FO_RESTRICT g,
+                                     FO_REAL *FO_RESTRICT m, FO_REAL *FO_RESTRICT v,
+                                     ptrdiff_t n_pen, ptrdiff_t n, FO_REAL c2,
+                                     const fo_coef *c)
+{
+    const FO_REAL clip = (FO_REAL)c->clip;
+    const FO_REAL b1 = (FO_REAL)c->beta1, b1c = (FO_REAL)(1.0 - c->beta1);
+    const FO_REAL b2 = (FO_REAL)c->beta2, b2c = (FO_REAL)(1.0 - c->beta2);
+    const FO_REAL step = (FO_REAL)(c->lr * c->bc2_sqrt / c->bc1), eps = (FO_REAL)c->eps;
+    double s = 0.0;
+    ptrdiff_t start, end, i;
+    for (start = 0; start < n; start = end) {
+        /* blocks of penalised elements, then of unpenalised ones */
+        const FO_REAL pen = start < n_pen ? c2 : (FO_REAL)0;
+        FO_REAL bs = 0;
+        end = start + FO_REDUCE_BLOCK;
+        if (start < n_pen && end > n_pen) end = n_pen;
+        if (end > n) end = n;
+        FO_SIMD_REDUCE(bs)
+        for (i = start; i < end; i++) {
+            FO_REAL w = p[i];
+            FO_REAL gi = g[i] + pen * w;
+            FO_REAL mi, vi;
+            bs += w * w;
+            gi = gi > clip ? clip : gi;
+            gi = gi < -clip ? -clip : gi;
+            mi = b1 * m[i] + b1c * gi;
+            vi = b2 * v[i] + b2c * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = w - step * mi / (FO_SQRT(vi) + eps);
+        }
+        if (start < n_pen) s += (double)bs;
+    }
+    return s;
+}
+
 #include "fo_rule_dispatch.h"

@@ -5,7 +5,7 @@ Layout. All trainable parameters live in one flat buffer in scikit-learn's
 ``_pack`` order -- every layer's weight matrix (row-major, fan_in x fan_out),
 then every intercept, then (batch norm) every hidden layer's scale, then
 every shift -- so that ``coefs_``/``intercepts_`` are views into it,
-the L2/L1 penalty touches one contiguous prefix, and one ``rule_step`` of
+the L2/L1 penalty touches one contiguous prefix, and one ``penalised_step`` of
 :mod:`fastopt.optim` updates the whole network in a single fused pass.
 
 Shape of the code (one idea per function, all ``nogil``, fused over
@@ -30,7 +30,7 @@ float32/float64 with ``floating``):
   batch statistics (see the *batch normalisation* section);
   ``_penalty`` -- the weight penalty, ``_penalty_step`` -- penalty and
   optimizer step, fused into one pass for scikit-learn's Adam (the default
-  fit); both in fixed parameter chunks (``csrc/fo_mlp_kernels.h``).
+  fit); both are :mod:`fastopt.optim`'s (``penalty_grad``, ``penalised_step``).
 * ``_epoch`` -- the whole epoch (shuffle, gather, forward, backward,
   penalty, optimizer step, loss accumulation) in one call without the GIL
   and without allocation, or the learning-rate range test
@@ -55,8 +55,7 @@ from fastopt._blas cimport gemm
 from fastopt._openmp cimport loop_threads, plan_threads, run_blocks
 from fastopt._openmp import one_blas_thread
 from fastopt._kinds import check_kind
-from fastopt.optim._rules cimport (RULE_SK_ADAM, RuleConfig, RuleState, fo_coef, rule_begin,
-                                   rule_step)
+from fastopt.optim._rules cimport RuleConfig, RuleState, penalised_step, penalty_grad
 from fastopt.optim._state cimport OptimizerState
 from fastopt._losses cimport output_loss_delta, softmax
 from fastopt._rows cimport Rows, mean_row_values, rows_of
@@ -83,18 +82,10 @@ cdef extern from "fo_rng.h" nogil:
     void fo_rng_shuffle(fo_rng* r, Py_ssize_t* a, Py_ssize_t n)
 
 cdef extern from "fo_mlp_kernels.h" nogil:
-    void fo_mlp_penalty_f32(const float* p, float* g, Py_ssize_t n, float c2, float c1,
-                            double* sumsq, double* sumabs)
-    void fo_mlp_penalty_f64(const double* p, double* g, Py_ssize_t n, double c2, double c1,
-                            double* sumsq, double* sumabs)
     double fo_mlp_grad_sumsq_f32(const float* g, const float* p, Py_ssize_t n, float c2,
                                  float c1)
     double fo_mlp_grad_sumsq_f64(const double* g, const double* p, Py_ssize_t n, double c2,
                                  double c1)
-    double fo_mlp_sk_adam_l2_f32(float* p, const float* g, float* m, float* v,
-                                 Py_ssize_t n_coef, Py_ssize_t n, float c2, const fo_coef* c)
-    double fo_mlp_sk_adam_l2_f64(double* p, const double* g, double* m, double* v,
-                                 Py_ssize_t n_coef, Py_ssize_t n, double c2, const fo_coef* c)
     void fo_mlp_bias_grad_f32(const float* d, Py_ssize_t m, Py_ssize_t h, float scale,
                               float* gb)
     void fo_mlp_bias_grad_f64(const double* d, Py_ssize_t m, Py_ssize_t h, double scale,
@@ -462,17 +453,13 @@ cdef enum:
     ROW_BLOCK = 32       # minibatch rows per block of the rows job
     PREDICT_BLOCK = 256  # ... when it predicts (MODE_HIDDEN, MODE_PREDICT)
     GRAD_BLOCK = 32      # weight-gradient rows (CSR first layer: columns) per block
-    PARAM_CHUNK = 32768  # parameters per block of the penalty / step job (x FO_MLP_BLOCK)
-    PARAM_MAX_CHUNKS = 256
     MODE_HIDDEN = 0      # rows job: hidden layers only
     MODE_PREDICT = 1     # ... forward pass and output activation
     MODE_TRAIN = 2       # ... forward, loss, deltas
 
 # Cost model (one thread, measured in docs/threads.md): ns per multiply-add
-# pair of the GEMMs at these block sizes, and per parameter of the fused
-# penalty + Adam step.
+# pair of the GEMMs at these block sizes.
 cdef double NS_PER_FLOP = 0.05
-cdef double NS_PER_PARAM = 1.0
 
 
 ctypedef struct RowJob:
@@ -504,21 +491,6 @@ ctypedef struct GradJob:
     double c1
     bint norms           # write each weight block's squared norm to net.block_sumsq
     bint masked          # the rows job ran with dropout masks (CSR input: dropped values)
-
-
-ctypedef struct ParamJob:
-    const Net* net
-    void* params
-    void* grads
-    void* s0
-    void* s1
-    const fo_coef* c     # fused scikit-learn Adam step; NULL: penalty gradient only
-    double c2
-    double c1
-    Py_ssize_t n
-    Py_ssize_t chunk
-    double* sumsq
-    double* sumabs
 
 
 cdef inline floating* _rows_of(floating* buf, Py_ssize_t i0, Py_ssize_t h) noexcept nogil:
@@ -1053,103 +1025,31 @@ cdef void _add_layer_norms(const Net* net, double* norms) noexcept nogil:
         norms[l] += sqrt(sumsq)
 
 
-cdef void _param_block(void* ctx, Py_ssize_t b) noexcept nogil:
-    cdef ParamJob* job = <ParamJob*> ctx
-    cdef Py_ssize_t start = b * job.chunk
-    cdef Py_ssize_t end = min(start + job.chunk, job.n)
-    cdef Py_ssize_t n_coef = min(max(job.net.n_coef - start, 0), end - start)
-    if job.net.is32:
-        if job.c != NULL:
-            job.sumsq[b] = fo_mlp_sk_adam_l2_f32(
-                <float*> job.params + start, <const float*> job.grads + start,
-                <float*> job.s0 + start, <float*> job.s1 + start, n_coef, end - start,
-                <float> job.c2, job.c)
-        else:
-            fo_mlp_penalty_f32(<const float*> job.params + start, <float*> job.grads + start,
-                               end - start, <float> job.c2, <float> job.c1, &job.sumsq[b],
-                               &job.sumabs[b])
-    else:
-        if job.c != NULL:
-            job.sumsq[b] = fo_mlp_sk_adam_l2_f64(
-                <double*> job.params + start, <const double*> job.grads + start,
-                <double*> job.s0 + start, <double*> job.s1 + start, n_coef, end - start,
-                job.c2, job.c)
-        else:
-            fo_mlp_penalty_f64(<const double*> job.params + start,
-                               <double*> job.grads + start, end - start, job.c2, job.c1,
-                               &job.sumsq[b], &job.sumabs[b])
-
-
-cdef void _run_params(ParamJob* job, Py_ssize_t n, int n_threads) noexcept nogil:
-    """Run ``job`` over ``n`` parameters in fixed chunks; the chunk sums of
-    squares (and of absolute values) land in ``job.sumsq``/``job.sumabs``
-    (``PARAM_MAX_CHUNKS`` each; ``sumabs`` for the penalty job only), and their
-    totals in element 0."""
-    cdef Py_ssize_t b, n_chunks
-    job.n = n
-    job.chunk = max(<Py_ssize_t> PARAM_CHUNK,
-                    ((n + PARAM_MAX_CHUNKS - 1) // PARAM_MAX_CHUNKS + 1023) & ~(<Py_ssize_t> 1023))
-    n_chunks = (n + job.chunk - 1) // job.chunk
-    run_blocks(_param_block, job, n_chunks,
-               plan_threads(n * NS_PER_PARAM, n_chunks, n_threads))
-    for b in range(1, n_chunks):
-        job.sumsq[0] += job.sumsq[b]
-        if job.c == NULL:
-            job.sumabs[0] += job.sumabs[b]
-
-
 cdef double _penalty(const Net* net, floating* params, floating* grads, floating scale,
                      int n_threads) noexcept nogil:
     """Add ``scale`` times the penalty gradient on the weights; return the penalty."""
-    cdef double sumsq[PARAM_MAX_CHUNKS]
-    cdef double sumabs[PARAM_MAX_CHUNKS]
-    cdef ParamJob job
+    cdef double sumsq, sumabs
     if net.l2 == 0.0 and net.l1 == 0.0:
         return 0.0
-    job.net = net
-    job.params = params
-    job.grads = grads
-    job.c = NULL
-    job.c2 = scale * net.l2
-    job.c1 = scale * net.l1
-    job.sumsq = sumsq
-    job.sumabs = sumabs
-    _run_params(&job, net.n_coef, n_threads)
-    return 0.5 * net.l2 * sumsq[0] + net.l1 * sumabs[0]
+    sumsq = penalty_grad(params, grads, net.n_coef, net.n_coef, scale * net.l2, scale * net.l1,
+                         &sumabs, n_threads)
+    return 0.5 * net.l2 * sumsq + net.l1 * sumabs
 
 
 cdef double _penalty_step(const Net* net, RuleConfig* cfg, RuleState* st, floating* params,
                          floating* grads, floating* s0, floating* s1, floating* s2,
                          floating scale, int n_threads) noexcept nogil:
-    """Add the penalty gradient, take one optimizer step; return the penalty.
+    """Add the penalty gradient and take one optimizer step; return the penalty.
 
-    scikit-learn's Adam with an L2 (or no) penalty and no global-norm
-    clipping -- the default fit -- runs as one fused pass over the
-    parameters (``fo_mlp_sk_adam_l2``); any other rule adds the penalty
-    gradient first and then steps.
+    ``penalised_step`` of :mod:`fastopt.optim`: one fused pass for
+    scikit-learn's Adam with an L2 penalty (the default fit), the penalty
+    pass and then the step otherwise.
     """
-    cdef double sumsq[PARAM_MAX_CHUNKS]
-    cdef double sumabs[PARAM_MAX_CHUNKS]
-    cdef ParamJob job
-    cdef fo_coef c
-    cdef double penalty
-    if cfg.kind != RULE_SK_ADAM or cfg.clip_norm > 0.0 or net.l1 != 0.0:
-        penalty = _penalty(net, params, grads, scale, n_threads)
-        rule_step(cfg, st, params, grads, s0, s1, s2, net.n_params, n_threads)
-        return penalty
-    c = rule_begin(cfg, st, 0.0)
-    job.net = net
-    job.params = params
-    job.grads = grads
-    job.s0 = s0
-    job.s1 = s1
-    job.c = &c
-    job.c2 = scale * net.l2
-    job.c1 = 0.0
-    job.sumsq = sumsq
-    job.sumabs = sumabs
-    _run_params(&job, net.n_params, n_threads)
-    return 0.5 * net.l2 * sumsq[0]
+    cdef double sumabs
+    cdef double sumsq = penalised_step(cfg, st, params, grads, s0, s1, s2, net.n_coef,
+                                       net.n_params, scale * net.l2, scale * net.l1, &sumabs,
+                                       True, n_threads)
+    return 0.5 * net.l2 * sumsq + net.l1 * sumabs
 
 
 cdef double _weight_sum(const floating* sw, Py_ssize_t m) noexcept nogil:

@@ -5,7 +5,8 @@
 # to three flat buffers owned by the caller. rule_step advances one step over
 # a flat parameter buffer without the GIL: schedule -> gradient clipping ->
 # one fused element-wise kernel (csrc/fo_rules.h), split into contiguous
-# per-thread chunks when the buffer is large. RuleKind, RuleConfig, RuleState
+# per-thread chunks when the buffer is large; penalised_step adds the weight
+# penalty of a prefix of the buffer (fused into scikit-learn's Adam). RuleKind, RuleConfig, RuleState
 # and fo_coef are generated from fastopt/optim/_rule_table.py (see
 # _rule_codegen.py) into _rule_table.pxi.
 
@@ -40,3 +41,9 @@ cdef double grad_sumsq(const floating* g, Py_ssize_t n, int n_threads) noexcept 
 cdef void rule_step(const RuleConfig* cfg, RuleState* st, floating* p, const floating* g,
                     floating* s0, floating* s1, floating* s2, Py_ssize_t n,
                     int n_threads) noexcept nogil
+cdef double penalty_grad(floating* p, floating* g, Py_ssize_t n_pen, Py_ssize_t layout_n,
+                         double c2, double c1, double* sumabs, int n_threads) noexcept nogil
+cdef double penalised_step(const RuleConfig* cfg, RuleState* st, floating* p, floating* g,
+                           floating* s0, floating* s1, floating* s2, Py_ssize_t n_pen,
+                           Py_ssize_t n, double c2, double c1, double* sumabs, bint fuse,
+                           int n_threads) noexcept nogil

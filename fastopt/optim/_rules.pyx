@@ -10,7 +10,11 @@ element-wise kernel from ``csrc/fo_rules.h`` over fixed chunks of
 enough to share (``plan_threads`` with ``APPLY_NS_PER_ELEMENT``).
 ``grad_sumsq`` reduces over fixed-size blocks summed in block order, so the
 global gradient norm -- and every result -- is bit-identical whatever the
-thread count. Everything is fused over float32/float64 with ``floating``.
+thread count. ``penalised_step`` adds a weight penalty on a prefix of the
+parameters (the MLP's weights) to a step: fused into the pass of
+scikit-learn's Adam (``fo_sk_adam_l2``) or as its own pass before the step
+(``penalty_grad``), with the same bits either way. Everything is fused over
+float32/float64 with ``floating``.
 
 The kinds, their kernels and their per-step scalars come from
 ``_rule_table.py`` through the generated switches ``fo_rule_begin`` and
@@ -33,6 +37,13 @@ cdef extern from "fo_rules.h" nogil:
                            const fo_coef*)
     double fo_sumsq_f32(const float*, Py_ssize_t)
     double fo_sumsq_f64(const double*, Py_ssize_t)
+    void fo_penalty_grad_f32(const float*, float*, Py_ssize_t, float, float, double*, double*)
+    void fo_penalty_grad_f64(const double*, double*, Py_ssize_t, double, double, double*,
+                             double*)
+    double fo_sk_adam_l2_f32(float*, const float*, float*, float*, Py_ssize_t, Py_ssize_t,
+                             float, const fo_coef*)
+    double fo_sk_adam_l2_f64(double*, const double*, double*, double*, Py_ssize_t,
+                             Py_ssize_t, double, const fo_coef*)
     double INFINITY
 
 cdef enum:
@@ -41,11 +52,18 @@ cdef enum:
     # Block size of the deterministic sum of squares, and its most blocks.
     SUMSQ_BLOCK = 16384
     SUMSQ_MAX_BLOCKS = 256
+    # Elements per chunk of the penalty job (a multiple of FO_PENALTY_BLOCK),
+    # and its most chunks.
+    PENALTY_CHUNK = 32768
+    PENALTY_MAX_CHUNKS = 256
 
 # Cost model (ns per element, one thread, measured in docs/threads.md): a fused
 # Adam step on float32 buffers out of cache, and a sum of squares.
 cdef double APPLY_NS_PER_ELEMENT = 0.5
 cdef double SUMSQ_NS_PER_ELEMENT = 0.15
+# ... and the penalty fused into scikit-learn's Adam step (the slower of the
+# two penalty passes), on float32 parameters.
+cdef double PENALTY_NS_PER_ELEMENT = 1.0
 
 
 def check_kinds(dict config):
@@ -201,6 +219,136 @@ cdef void rule_step(const RuleConfig* cfg, RuleState* st, floating* p, const flo
     cdef double sumsq = grad_sumsq(g, n, n_threads) if cfg.clip_norm > 0.0 else 0.0
     cdef fo_coef c = rule_begin(cfg, st, sumsq)
     rule_apply(cfg, &c, p, g, s0, s1, s2, n, n_threads)
+
+
+ctypedef struct _PenaltyJob:
+    void* p
+    void* g
+    void* m
+    void* v
+    const fo_coef* c     # scikit-learn's Adam step fused in; NULL: the penalty gradient only
+    double c2
+    double c1
+    Py_ssize_t n_pen
+    Py_ssize_t n
+    Py_ssize_t chunk
+    double* sumsq
+    double* sumabs
+    bint is32
+
+
+cdef void _penalty_chunk_typed(_PenaltyJob* job, floating* p, Py_ssize_t b) noexcept nogil:
+    cdef Py_ssize_t start = b * job.chunk
+    cdef Py_ssize_t end = min(start + job.chunk, job.n)
+    cdef Py_ssize_t n_pen = min(max(job.n_pen - start, 0), end - start)
+    cdef floating* g = <floating*> job.g + start
+    if job.c != NULL:
+        if floating is float:
+            job.sumsq[b] = fo_sk_adam_l2_f32(p + start, g, <float*> job.m + start,
+                                             <float*> job.v + start, n_pen, end - start,
+                                             <float> job.c2, job.c)
+        else:
+            job.sumsq[b] = fo_sk_adam_l2_f64(p + start, g, <double*> job.m + start,
+                                             <double*> job.v + start, n_pen, end - start,
+                                             job.c2, job.c)
+    elif floating is float:
+        fo_penalty_grad_f32(p + start, g, n_pen, <float> job.c2, <float> job.c1,
+                            &job.sumsq[b], &job.sumabs[b])
+    else:
+        fo_penalty_grad_f64(p + start, g, n_pen, job.c2, job.c1, &job.sumsq[b],
+                            &job.sumabs[b])
+
+
+cdef void _penalty_chunk(void* ctx, Py_ssize_t b) noexcept nogil:
+    cdef _PenaltyJob* job = <_PenaltyJob*> ctx
+    if job.is32:
+        _penalty_chunk_typed(job, <float*> job.p, b)
+    else:
+        _penalty_chunk_typed(job, <double*> job.p, b)
+
+
+cdef double _run_penalty(_PenaltyJob* job, floating* p, Py_ssize_t layout_n,
+                         double* sumabs, int n_threads) noexcept nogil:
+    """Run ``job`` over ``p[0:job.n]`` in fixed chunks whose size depends on
+    ``layout_n`` only; return the chunk sums of squares added in chunk order,
+    and the sums of absolute values likewise in ``sumabs``."""
+    cdef double chunk_sumsq[PENALTY_MAX_CHUNKS]
+    cdef double chunk_sumabs[PENALTY_MAX_CHUNKS]
+    cdef Py_ssize_t b, n_chunks
+    cdef double sumsq = 0.0
+    job.p = p
+    job.is32 = floating is float
+    job.sumsq = chunk_sumsq
+    job.sumabs = chunk_sumabs
+    job.chunk = max(<Py_ssize_t> PENALTY_CHUNK,
+                    ((layout_n + PENALTY_MAX_CHUNKS - 1) // PENALTY_MAX_CHUNKS + 1023)
+                    & ~(<Py_ssize_t> 1023))
+    n_chunks = (job.n + job.chunk - 1) // job.chunk
+    for b in range(n_chunks):
+        chunk_sumabs[b] = 0.0
+    run_blocks(_penalty_chunk, job, n_chunks,
+               plan_threads(job.n * PENALTY_NS_PER_ELEMENT, n_chunks, n_threads))
+    sumabs[0] = 0.0
+    for b in range(n_chunks):
+        sumsq += chunk_sumsq[b]
+        sumabs[0] += chunk_sumabs[b]
+    return sumsq
+
+
+cdef double penalty_grad(floating* p, floating* g, Py_ssize_t n_pen, Py_ssize_t layout_n,
+                         double c2, double c1, double* sumabs, int n_threads) noexcept nogil:
+    """Add ``c2 p + c1 sign(p)`` to ``g[0:n_pen]``; return ``||p[0:n_pen]||^2``
+    (and ``||p[0:n_pen]||_1`` in ``sumabs``).
+
+    The sums are reduced in fixed chunks laid out as for a buffer of
+    ``layout_n`` elements (``fo_penalty_grad`` within a chunk, chunk sums in
+    double in order), so they are the same for any thread count and, with
+    ``layout_n`` the whole buffer, the same as ``penalised_step``'s fused pass.
+    """
+    cdef _PenaltyJob job
+    job.g = g
+    job.c = NULL
+    job.c2 = c2
+    job.c1 = c1
+    job.n_pen = n_pen
+    job.n = n_pen
+    return _run_penalty(&job, p, layout_n, sumabs, n_threads)
+
+
+cdef double penalised_step(const RuleConfig* cfg, RuleState* st, floating* p, floating* g,
+                           floating* s0, floating* s1, floating* s2, Py_ssize_t n_pen,
+                           Py_ssize_t n, double c2, double c1, double* sumabs, bint fuse,
+                           int n_threads) noexcept nogil:
+    """One step of the rule over ``p[0:n]`` on the gradient ``g`` plus that of the
+    penalty ``c2/2 ||w||^2 + c1 ||w||_1``, ``w = p[0:n_pen]``; return
+    ``||w||^2`` before the step (and ``||w||_1`` in ``sumabs``).
+
+    scikit-learn's Adam with a pure L2 penalty and no global-norm clipping
+    (the MLP's default fit) runs as one pass that adds the penalty gradient
+    on the fly (``fo_sk_adam_l2``) when ``fuse``; otherwise the penalty
+    gradient is added to ``g`` first (``penalty_grad``) and the rule steps.
+    Both give the same bits: parameters, state and, when there is a penalty,
+    the sums (without one the two-pass path skips its pass and returns 0).
+    """
+    cdef _PenaltyJob job
+    cdef fo_coef c
+    cdef double sumsq = 0.0
+    if fuse and cfg.kind == RULE_SK_ADAM and cfg.clip_norm == 0.0 and c1 == 0.0:
+        c = rule_begin(cfg, st, 0.0)
+        job.g = g
+        job.m = s0
+        job.v = s1
+        job.c = &c
+        job.c2 = c2
+        job.c1 = 0.0
+        job.n_pen = n_pen
+        job.n = n
+        return _run_penalty(&job, p, n, sumabs, n_threads)
+    sumabs[0] = 0.0
+    if c2 != 0.0 or c1 != 0.0:
+        sumsq = penalty_grad(p, g, n_pen, n, c2, c1, sumabs, n_threads)
+    rule_step(cfg, st, p, g, s0, s1, s2, n, n_threads)
+    return sumsq
 
 
 def invscaling_rate(double eta0, double t, double power_t):

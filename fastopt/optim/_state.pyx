@@ -18,7 +18,7 @@ import numpy as np
 
 cimport numpy as cnp
 from cython cimport floating
-from fastopt.optim._rules cimport fo_coef, rule_begin, rule_apply, grad_sumsq
+from fastopt.optim._rules cimport fo_coef, grad_sumsq, penalised_step, rule_apply, rule_begin
 
 from fastopt.optim._rule_table import RULES
 from fastopt.optim._rules import check_kinds
@@ -246,6 +246,44 @@ cdef class OptimizerState:
         else:
             _step[double](self, ps, gs)
 
+    def penalised_step(self, params, grads, Py_ssize_t n_penalised, double l2, double l1=0.0,
+                       bint fused=True):
+        """Step a single flat ``params`` on ``grads`` plus the gradient of
+        ``l2/2 ||w||^2 + l1 ||w||_1``, ``w = params[:n_penalised]`` -- the MLP's
+        weights ahead of its unpenalised intercepts.
+
+        ``grads`` receives the penalty gradient unless the step runs fused:
+        scikit-learn's Adam ('SklearnAdam') with ``l1 == 0`` and no
+        ``clip_norm`` adds it on the fly in the step's own pass. ``fused=False``
+        takes the two-pass path for any rule; both give the same bits.
+
+        Returns
+        -------
+        sumsq, sumabs : float
+            ``||w||^2`` and ``||w||_1`` before the step (``sumabs`` is 0 on the
+            fused path, which has no L1 term; both are 0 on the two-pass path
+            without a penalty, which skips its pass).
+        """
+        cdef double sumsq, sumabs
+        if not (self._single and len(self.shapes[0]) == 1):
+            raise TypeError("penalised_step takes the single flat parameter array of a "
+                            "state built from one 1-D array")
+        if not self._ready(params, grads, self.shapes[0]):
+            self._explain_refusal(params, grads)
+        if not grads.flags.writeable:
+            raise ValueError("grads is read-only; penalised_step adds the penalty gradient "
+                             "to it: pass a writeable copy")
+        if not 0 <= n_penalised <= self.shapes[0][0]:
+            raise ValueError(f"n_penalised must be in [0, {self.shapes[0][0]}], got "
+                             f"{n_penalised}")
+        if self._typenum == cnp.NPY_FLOAT32:
+            sumsq = _penalised_step[float](self, params, grads, n_penalised, l2, l1, &sumabs,
+                                           fused)
+        else:
+            sumsq = _penalised_step[double](self, params, grads, n_penalised, l2, l1, &sumabs,
+                                            fused)
+        return sumsq, sumabs
+
     def _explain_refusal(self, params, grads):
         """Raise the error that says why (params, grads) cannot be stepped."""
         form = "a single array" if self._single else "a list of arrays"
@@ -285,6 +323,21 @@ cdef void _step(OptimizerState self, list ps, list gs, floating* dtype_tag=NULL)
                 <cnp.ndarray> bufs[k])
         with nogil:
             rule_apply(&self.cfg, &c, p, g, s[0], s[1], s[2], n, n_threads)
+
+
+cdef double _penalised_step(OptimizerState self, cnp.ndarray params, cnp.ndarray grads,
+                            Py_ssize_t n_pen, double l2, double l1, double* sumabs, bint fused,
+                            floating* dtype_tag=NULL):
+    cdef floating* s[3]
+    cdef int k
+    bufs = self._buffers[0]
+    for k in range(3):
+        s[k] = NULL if bufs[k] is None else <floating*> cnp.PyArray_DATA(<cnp.ndarray> bufs[k])
+    with nogil:
+        return penalised_step(&self.cfg, &self.st, <floating*> cnp.PyArray_DATA(params),
+                              <floating*> cnp.PyArray_DATA(grads), s[0], s[1], s[2], n_pen,
+                              cnp.PyArray_SIZE(params), l2, l1, sumabs, fused,
+                              fo_omp_max_threads())
 
 
 def _rebuild_state(config, rule_state, single, shapes, dtype, buffers):
