@@ -186,6 +186,34 @@ cdef struct Net:
     bint is32
 
 
+cdef struct Batch:                   # the rows a training pass reads
+    const Rows* x
+    const void* y                    # targets, n x n_outputs (the parameters' dtype)
+    const void* sw                   # sample weights, or NULL
+    Py_ssize_t* order                # row order, shuffled in place
+    Py_ssize_t n
+
+
+cdef struct Step:                    # what every minibatch updates (besides the parameters)
+    void* grads
+    RuleConfig* cfg
+    RuleState* st
+    void* s0                         # the rule's state buffers (NULL when unused)
+    void* s1
+    void* s2
+
+
+cdef struct EpochRun:                # how an epoch runs
+    Py_ssize_t batch_size
+    bint shuffle
+    fo_rng* shuffle_rng
+    fo_rng* dropout_rng
+    double* norms                    # per-layer gradient norms (net.n_w), or NULL
+    RangeTest* rt                    # the learning-rate range test, or NULL
+    int n_threads
+    bint interrupted                 # set when a Python signal handler raised
+
+
 # --------------------------------------------------------------- scalar maths
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -1072,80 +1100,77 @@ cdef double _loss_sum(const Net* net, Py_ssize_t m) noexcept nogil:
     return total
 
 
-cdef double _minibatch(Net* net, const Rows* inp, const floating* Y, const floating* sw,
-                       const Py_ssize_t* rows, Py_ssize_t m, fo_rng* dropout_rng,
-                       floating* params, floating* grads, RuleConfig* cfg, RuleState* st,
-                       floating* s0, floating* s1, floating* s2, double* norms,
-                       int n_threads) noexcept nogil:
-    """Train on the ``m`` rows ``rows``; return their objective (loss + penalty,
-    over the weight sum). With ``norms``, add each weight layer's gradient
-    norm (objective's gradient, before the optimizer clips it) to it."""
-    cdef const floating* swb = <const floating*> net.sw if sw != NULL else NULL
+cdef double _minibatch(Net* net, const Batch* data, const Py_ssize_t* rows, Py_ssize_t m,
+                       const Step* step, const EpochRun* run, floating* params) noexcept nogil:
+    """Train on the ``m`` rows ``rows`` of ``data``; return their objective (loss +
+    penalty, over the weight sum). With ``run.norms``, add each weight layer's
+    gradient norm (objective's gradient, before the optimizer clips it) to it."""
+    cdef const floating* swb = <const floating*> net.sw if data.sw != NULL else NULL
+    cdef floating* grads = <floating*> step.grads
     cdef bint masked = net.dropped
     cdef double sw_sum, batch_loss
     cdef floating scale
     if masked:
-        _draw_masks(<floating**> net.mask, net, inp, rows, m, dropout_rng)
+        _draw_masks(<floating**> net.mask, net, data.x, rows, m, run.dropout_rng)
     if net.bn:
-        sw_sum = _bn_rows(net, inp, Y, sw, rows, m, params, grads, MODE_TRAIN, masked, True,
-                          n_threads)
+        sw_sum = _bn_rows(net, data.x, data.y, data.sw, rows, m, params, grads, MODE_TRAIN,
+                          masked, True, run.n_threads)
     else:
-        _run_rows(net, inp, Y, sw, rows, m, params, MODE_TRAIN, masked, n_threads)
+        _run_rows(net, data.x, data.y, data.sw, rows, m, params, MODE_TRAIN, masked,
+                  run.n_threads)
         sw_sum = _weight_sum(swb, m)
     scale = <floating> (1.0 / sw_sum)
     batch_loss = _loss_sum(net, m)
-    _run_grads(net, inp, rows, m, grads, scale, False, params if norms != NULL else NULL,
-               masked, n_threads)
-    if norms != NULL:
-        _add_layer_norms(net, norms)
-    batch_loss += _penalty_step(net, cfg, st, params, grads, s0, s1, s2, scale, n_threads)
+    _run_grads(net, data.x, rows, m, grads, scale, False,
+               params if run.norms != NULL else NULL, masked, run.n_threads)
+    if run.norms != NULL:
+        _add_layer_norms(net, run.norms)
+    batch_loss += _penalty_step(net, step.cfg, step.st, params, grads, <floating*> step.s0,
+                                <floating*> step.s1, <floating*> step.s2, scale, run.n_threads)
     return batch_loss / sw_sum
 
 
-cdef double _epoch(Net* net, const Rows* inp, const floating* Y, const floating* sw,
-                   Py_ssize_t* order, Py_ssize_t n, Py_ssize_t batch_size, bint shuffle,
-                   fo_rng* shuffle_rng, fo_rng* dropout_rng, floating* params,
-                   floating* grads, RuleConfig* cfg, RuleState* st, floating* s0,
-                   floating* s1, floating* s2, double* norms, RangeTest* rt,
-                   int n_threads, bint* interrupted) noexcept nogil:
-    """One pass over the data; returns scikit-learn's epoch loss (NaN if diverged).
+cdef double _epoch(Net* net, const Batch* data, const Step* step, EpochRun* run,
+                   floating* params) noexcept nogil:
+    """One pass over ``data``; returns scikit-learn's epoch loss (NaN if diverged).
 
     With batch normalisation, a last minibatch of one row is folded into the
     one before it (which then has ``batch_size + 1`` rows).
 
-    With ``norms`` (``net.n_w`` doubles), it receives each weight layer's
+    With ``run.norms`` (``net.n_w`` doubles), it receives each weight layer's
     gradient norm averaged over the minibatches run.
-    With ``rt``, the learning-rate range test (``fastopt/_range_test.pxd``)
+    With ``run.rt``, the learning-rate range test (``fastopt/_range_test.pxd``)
     instead: ``rt.n_steps`` minibatches, continuing into the next epoch
-    (reshuffled when ``shuffle``) when one ends, step i at base rate
+    (reshuffled when ``run.shuffle``) when one ends, step i at base rate
     ``range_rate(rt, i)``, until ``range_record`` stops it; returns 0.
     Between minibatches, pending Python signals are handled every 20 ms; when
-    one raises, ``interrupted[0]`` is set and the pass stops.
+    one raises, ``run.interrupted`` is set and the pass stops.
     """
-    cdef Py_ssize_t i, b, l, m, run = 0
+    cdef Py_ssize_t i, b, l, m, n_run = 0
+    cdef Py_ssize_t n = data.n, batch_size = run.batch_size
+    cdef RangeTest* rt = run.rt
     cdef fo_interrupt_clock clock
     cdef Py_ssize_t n_batches = (n + batch_size - 1) // batch_size
     cdef double batch_loss, total = 0.0
     if net.bn and n_batches > 1 and n % batch_size == 1:
         n_batches -= 1  # batch norm: a last minibatch of one row joins the one before
-    if norms != NULL:
-        memset(norms, 0, net.n_w * sizeof(double))
+    if run.norms != NULL:
+        memset(run.norms, 0, net.n_w * sizeof(double))
     if rt != NULL:
-        range_begin(rt, cfg)
+        range_begin(rt, step.cfg)
     fo_interrupt_start(&clock)
     for i in range(n_batches if rt == NULL else rt.n_steps):
         if fo_interrupt_pending(&clock):
-            interrupted[0] = True
+            run.interrupted = True
             return 0.0
         b = i % n_batches
-        if b == 0 and shuffle:
-            fo_rng_shuffle(shuffle_rng, order, n)
+        if b == 0 and run.shuffle:
+            fo_rng_shuffle(run.shuffle_rng, data.order, n)
         m = batch_size if b + 1 < n_batches else n - b * batch_size
         if rt != NULL:
-            cfg.lr = range_rate(rt, i)
-        batch_loss = _minibatch(net, inp, Y, sw, order + b * batch_size, m, dropout_rng,
-                                params, grads, cfg, st, s0, s1, s2, norms, n_threads)
-        run += 1
+            step.cfg.lr = range_rate(rt, i)
+        batch_loss = _minibatch(net, data, data.order + b * batch_size, m, step, run, params)
+        n_run += 1
         if rt != NULL:
             if range_record(rt, i, batch_loss):
                 return 0.0
@@ -1154,9 +1179,9 @@ cdef double _epoch(Net* net, const Rows* inp, const floating* Y, const floating*
             break
         else:
             total += batch_loss * m
-    if norms != NULL:
+    if run.norms != NULL:
         for l in range(net.n_w):
-            norms[l] /= run
+            run.norms[l] /= n_run
     return total / n
 
 
@@ -1479,10 +1504,10 @@ cdef class MLPCore:
         cdef void* y = self._data(Y, "Y", n * self.net.units[self.net.n_w])
         cdef void* w = NULL if sample_weight is None else self._data(
             sample_weight, "sample_weight", n)
-        cdef Py_ssize_t* o = <Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order)
-        cdef int n_threads = loop_threads()
+        cdef Batch data
+        cdef Step step
+        cdef EpochRun run
         cdef double loss
-        cdef bint interrupted = False
         if state.dtype != self.dtype or state.shapes != ((self.n_params,),):
             raise ValueError("the optimizer state does not match the parameters")
         if (batch_size < 1 or batch_size + (self.net.bn and n % batch_size == 1 and n > 1)
@@ -1492,26 +1517,21 @@ cdef class MLPCore:
             raise ValueError("batch normalisation needs minibatches of at least 2 rows")
         self._set_running(running)
         self._reserve_dropped_values(X, batch_size)
-        cdef void* s0 = state.flat_buffer(0)
-        cdef void* s1 = state.flat_buffer(1)
-        cdef void* s2 = state.flat_buffer(2)
-        cdef bint is32 = self.dtype == np.float32
+        data = Batch(x=&inp, y=y, sw=w, n=n,
+                     order=<Py_ssize_t*> cnp.PyArray_DATA(<cnp.ndarray> order))
+        step = Step(grads=g, cfg=&state.cfg, st=&state.st, s0=state.flat_buffer(0),
+                    s1=state.flat_buffer(1), s2=state.flat_buffer(2))
+        run = EpochRun(batch_size=batch_size, shuffle=shuffle, shuffle_rng=&self.shuffle_rng,
+                       dropout_rng=&self.dropout_rng, norms=norms, rt=rt,
+                       n_threads=loop_threads(), interrupted=False)
         with one_blas_thread():
             with nogil:
-                if is32:
-                    loss = _epoch(&self.net, &inp, <float*> y, <float*> w, o, n, batch_size,
-                                  shuffle, &self.shuffle_rng, &self.dropout_rng, <float*> p,
-                                  <float*> g, &state.cfg, &state.st,
-                                  <float*> s0, <float*> s1, <float*> s2, norms, rt,
-                                  n_threads, &interrupted)
+                if self.net.is32:
+                    loss = _epoch(&self.net, &data, &step, &run, <float*> p)
                 else:
-                    loss = _epoch(&self.net, &inp, <double*> y, <double*> w, o, n, batch_size,
-                                  shuffle, &self.shuffle_rng, &self.dropout_rng, <double*> p,
-                                  <double*> g, &state.cfg, &state.st,
-                                  <double*> s0, <double*> s1, <double*> s2, norms, rt,
-                                  n_threads, &interrupted)
+                    loss = _epoch(&self.net, &data, &step, &run, <double*> p)
             # raised inside the BLAS limit, so its exit runs with the error in flight
-            if interrupted:
+            if run.interrupted:
                 raise_pending_error()
         return loss
 
