@@ -4,8 +4,10 @@
 # and fastopt.linear_model._sgd_fast (MinibatchSGD.range_test); driven from
 # Python by fastopt.lr_find, one compiled call per test.
 #
-# The caller fills a RangeTest with range_init; a loop calls range_begin once, then for every minibatch i: sets the rule's
-# base rate to range_rate(r, i), trains the minibatch, and hands its loss
+# The caller fills a RangeTest with range_init; a loop calls range_begin once
+# (and switches the rule's schedule off: the test owns the rate), then for
+# every minibatch i: sets the rule's base rate to range_rate(r, i), trains the
+# minibatch, and hands its loss
 # (measured in the forward pass, before the step) to range_record, which
 # stores rate, raw loss and smoothed loss and says whether to stop. The rate
 # grows geometrically, lr_i = min_lr (max_lr / min_lr)^(i / (n_steps - 1));
@@ -16,7 +18,6 @@
 # the GIL; the output arrays belong to the caller.
 
 from libc.math cimport isfinite, pow
-from fastopt.optim._rules cimport SCHEDULE_CONSTANT, RuleConfig
 
 
 cdef struct RangeTest:
@@ -53,13 +54,11 @@ cdef inline int range_init(RangeTest* r, double* out, double min_lr, double max_
     return 0
 
 
-cdef inline void range_begin(RangeTest* r, RuleConfig* cfg) noexcept nogil:
-    """Reset the running figures; the test owns the rate, so the rule's own
-    schedule is switched off (``cfg`` is the state of the estimator's clone)."""
+cdef inline void range_begin(RangeTest* r) noexcept nogil:
+    """Reset the running figures."""
     r.avg = 0.0
     r.best = 0.0
     r.n_run = 0
-    cfg.schedule.kind = SCHEDULE_CONSTANT
 
 
 cdef inline double range_rate(const RangeTest* r, Py_ssize_t i) noexcept nogil:

@@ -58,7 +58,7 @@ from fastopt._kinds import check_kind
 from fastopt._rows cimport Rows, row_span, rows_of
 from fastopt._losses cimport FO_SGD_MAX_DLOSS, fo_sgd_dloss, fo_sgd_loss, softmax
 from fastopt.optim._rules cimport (RuleConfig, RuleState, fo_lr_invscaling, fo_lr_optimal,
-                                   rule_step)
+                                   rule_drop_schedule, rule_step)
 from fastopt.optim._state cimport OptimizerState
 from fastopt._interrupt cimport (
     fo_interrupt_clock, fo_interrupt_start, fo_interrupt_pending, fo_stop_requested,
@@ -666,7 +666,8 @@ cdef class MinibatchSGD:
         out = np.empty((3, max(n_steps, 0)))
         range_init(&rt, <double*> cnp.PyArray_DATA(<cnp.ndarray> out), min_lr, max_lr,
                    n_steps, beta, stop_factor)
-        range_begin(&rt, &self.state.cfg)
+        range_begin(&rt)
+        rule_drop_schedule(&self.state.cfg)  # the test owns the rate
         with one_blas_thread():
             if self.rows.is32:
                 self._epoch(<float*> self.p, &rt)
@@ -816,7 +817,7 @@ cdef class MinibatchSGD:
                     if rt == NULL:
                         self._set_lr()
                     else:
-                        cfg.lr = range_rate(rt, it)
+                        self.state.set_lr(range_rate(rt, it))
                     rule_step(cfg, st, coef, g, cs[0], cs[1], cs[2], n_step, self.n_threads)
                     if sparse:
                         self._gather(p, ss, gp, gs, feats, m, True)

@@ -55,7 +55,8 @@ from fastopt._blas cimport gemm
 from fastopt._openmp cimport loop_threads, plan_threads, run_blocks
 from fastopt._openmp import one_blas_thread
 from fastopt._kinds import check_kind
-from fastopt.optim._rules cimport RuleConfig, RuleState, penalised_step, penalty_grad
+from fastopt.optim._rules cimport (RuleConfig, RuleState, penalised_step, penalty_grad,
+                                   rule_drop_schedule, rule_set_lr)
 from fastopt.optim._state cimport OptimizerState
 from fastopt._losses cimport output_loss_delta, softmax
 from fastopt._rows cimport Rows, mean_row_values, rows_of
@@ -1157,7 +1158,8 @@ cdef double _epoch(Net* net, const Batch* data, const Step* step, EpochRun* run,
     if run.norms != NULL:
         memset(run.norms, 0, net.n_w * sizeof(double))
     if rt != NULL:
-        range_begin(rt, step.cfg)
+        range_begin(rt)
+        rule_drop_schedule(step.cfg)  # the test owns the rate
     fo_interrupt_start(&clock)
     for i in range(n_batches if rt == NULL else rt.n_steps):
         if fo_interrupt_pending(&clock):
@@ -1168,7 +1170,7 @@ cdef double _epoch(Net* net, const Batch* data, const Step* step, EpochRun* run,
             fo_rng_shuffle(run.shuffle_rng, data.order, n)
         m = batch_size if b + 1 < n_batches else n - b * batch_size
         if rt != NULL:
-            step.cfg.lr = range_rate(rt, i)
+            rule_set_lr(step.cfg, range_rate(rt, i))
         batch_loss = _minibatch(net, data, data.order + b * batch_size, m, step, run, params)
         n_run += 1
         if rt != NULL:

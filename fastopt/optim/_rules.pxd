@@ -33,6 +33,19 @@ cdef extern from "fo_schedule.h" nogil:
 
 include "_rule_table.pxi"
 
+
+# The accessors through which training loops change a rule's configuration
+# (OptimizerState's set_lr uses the first): they never write its fields.
+
+cdef inline void rule_set_lr(RuleConfig* cfg, double lr) noexcept nogil:
+    """Set the base learning rate (the rate before the schedule)."""
+    cfg.lr = lr
+
+
+cdef inline void rule_drop_schedule(RuleConfig* cfg) noexcept nogil:
+    """Switch the schedule off: the base rate is then the rate of every step."""
+    cfg.schedule.kind = SCHEDULE_CONSTANT
+
 cdef fo_coef rule_begin(const RuleConfig* cfg, RuleState* st, double grad_sumsq) noexcept nogil
 cdef void rule_apply(const RuleConfig* cfg, const fo_coef* c, floating* p, const floating* g,
                      floating* s0, floating* s1, floating* s2, Py_ssize_t n,

@@ -18,7 +18,8 @@ import numpy as np
 
 cimport numpy as cnp
 from cython cimport floating
-from fastopt.optim._rules cimport fo_coef, grad_sumsq, penalised_step, rule_apply, rule_begin
+from fastopt.optim._rules cimport (fo_coef, grad_sumsq, penalised_step, rule_apply, rule_begin,
+                                   rule_set_lr)
 
 from fastopt.optim._rule_table import RULES
 from fastopt.optim._rules import check_kinds
@@ -114,7 +115,7 @@ cdef class OptimizerState:
     # without touching the C structs.
 
     cdef void set_lr(self, double lr) noexcept nogil:
-        self.cfg.lr = lr
+        rule_set_lr(&self.cfg, lr)
 
     cdef long long steps_taken(self) noexcept nogil:
         return self.st.t
