@@ -25,7 +25,8 @@
  * run under SCHED_BATCH (same share of the CPU, no wake-up preemption), so
  * waking a worker never pushes the caller off its core. A straggler
  * that claimed a block and was then preempted still delays its job; the pool
- * measures that wait and, when it exceeds FO_POOL_STALL_NS, runs the next
+ * measures that wait and, when it exceeds FO_POOL_STALL_NS and the caller's
+ * own time on the job's blocks, runs the next
  * jobs on the caller alone for at least 20 times the stall (so a stall costs
  * at most ~5% of the time), a back-off that doubles while stalls repeat (up
  * to FO_POOL_BACKOFF_MAX_NS) and is forgotten after a clean stretch four
@@ -200,7 +201,7 @@ static void fo_pool_run(fo_block_fn fn, void *ctx, ptrdiff_t n_blocks, int n_thr
 {
     ptrdiff_t b;
     uint32_t gen;
-    long long t_idle = 0, now;
+    long long t_start, t_busy, t_idle = 0, now;
     int zero = 0;
     if (n_threads <= 1 || n_blocks <= 1 ||
             !__atomic_compare_exchange_n(&fo_pool.busy, &zero, 1, 0, __ATOMIC_ACQUIRE,
@@ -216,6 +217,7 @@ static void fo_pool_run(fo_block_fn fn, void *ctx, ptrdiff_t n_blocks, int n_thr
         return;
     }
     fo_pool.n_parallel++;
+    t_start = fo_pool_now();
     fo_pool_grow(n_threads);
     /* close the old generation (odd), describe the job, open it (even) */
     gen = (uint32_t)(__atomic_load_n(&fo_pool.word, __ATOMIC_RELAXED) >> 32);
@@ -234,6 +236,7 @@ static void fo_pool_run(fo_block_fn fn, void *ctx, ptrdiff_t n_blocks, int n_thr
     }
     fo_pool_claim(gen, fn, ctx, n_blocks);
     /* every block is claimed; wait only for those still running elsewhere */
+    t_busy = fo_pool_now() - t_start;
     if (__atomic_load_n(&fo_pool.done, __ATOMIC_ACQUIRE) < n_blocks) {
         long long t0 = fo_pool_now();
         int spins = 0;
@@ -244,7 +247,12 @@ static void fo_pool_run(fo_block_fn fn, void *ctx, ptrdiff_t n_blocks, int n_thr
         t_idle = fo_pool_now() - t0;
     }
     now = fo_pool_now();
-    if (t_idle > FO_POOL_STALL_NS) {
+    /* A stall: a wait longer than FO_POOL_STALL_NS and than the caller's own
+     * share of the job (the caller alone would then have finished sooner).
+     * A shorter wait is the blocks' natural imbalance: long blocks (a
+     * per-sample SGD epoch, tens of ms) end milliseconds apart without any
+     * preemption, and backing off for those would serialise the next jobs. */
+    if (t_idle > FO_POOL_STALL_NS && t_idle > t_busy) {
         /* serial for long enough that this stall costs at most ~5% of it */
         long long next = fo_pool.backoff_ns * 2;
         if (next < 20 * t_idle) next = 20 * t_idle;

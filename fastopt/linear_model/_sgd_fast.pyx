@@ -370,14 +370,15 @@ cdef class PlainSGD:
         cdef int stop = 0
         # Problems are independent, so the grouping never changes a result.
         # Cost model: a problem's epoch costs about one pass over the sampled
-        # values (PLAIN_NS_PER_VALUE each). Two groups per thread: a late
-        # worker leaves the caller at most one group to wait for, and groups
-        # stay large enough to share each row fetch among several problems;
-        # one thread runs them all as one group.
+        # values (PLAIN_NS_PER_VALUE each). One group per thread: every group
+        # fetches every sampled row once, and that fetch is most of a
+        # problem's cost (dense 200k x 100, 8 classes, 2 threads: four groups
+        # took 3x as long as two; benchmarks/README.md, "Linear models"). A
+        # late worker's group is run by the caller, which never waits.
         cdef double work = (<double> n_act * self.order.shape[0] * PLAIN_NS_PER_VALUE
                             * max(1.0, <double> self.rows.nnz / max(1, self.rows.n_samples)))
         cdef int nt = plan_threads(work, n_act, self.n_threads)
-        cdef Py_ssize_t n_groups = 1 if nt == 1 else min(n_act, 2 * nt)
+        cdef Py_ssize_t n_groups = min(n_act, nt)
         if n_act == 0:
             return np.empty(0)
         if self.shuffle and self.order.shape[0] > 0:
