@@ -89,6 +89,22 @@ typedef struct {
     ptrdiff_t feature_stride;
 } fo_sgd_config;
 
+/* The samples an epoch visits: the rows of X (dense when indices == NULL:
+ * row i is data + i * n_features; CSR otherwise), the targets y
+ * (n_samples x n_targets, row-major: a sample's targets share a cache line),
+ * the sample weights sw (NULL: unit weights) and the order order[0:n_order].
+ * data, y and sw are of the coefficients' precision. */
+typedef struct {
+    const void *data;
+    const int *indices;
+    const int *indptr;
+    ptrdiff_t n_targets;
+    const void *y;
+    const void *sw;
+    const ptrdiff_t *order;
+    ptrdiff_t n_order;
+} fo_sgd_samples;
+
 /* State of one problem; carried from epoch to epoch. */
 typedef struct {
     double t;                 /* sample counter of the learning rate */

@@ -484,12 +484,15 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_prefetch_ahead)(const FO_REAL *data, const int
  * in registers and drops the loop over problems) and for groups. */
 FO_SGD_INLINE void FO_NAME(fo_sgd_run)(const fo_sgd_config *cfg, fo_sgd_state *st,
                                        double *dots, const ptrdiff_t *probs, ptrdiff_t n_probs,
-                                       const FO_REAL *data, const int *indices,
-                                       const int *indptr, ptrdiff_t n_targets,
-                                       const FO_REAL *y, const FO_REAL *sw,
-                                       const ptrdiff_t *order, ptrdiff_t n_order, FO_REAL *w,
-                                       FO_REAL *aw, FO_REAL *q)
+                                       const fo_sgd_samples *smp, FO_REAL *w, FO_REAL *aw,
+                                       FO_REAL *q)
 {
+    const FO_REAL *data = (const FO_REAL *)smp->data;
+    const FO_REAL *y = (const FO_REAL *)smp->y;
+    const FO_REAL *sw = (const FO_REAL *)smp->sw;
+    const int *indices = smp->indices, *indptr = smp->indptr;
+    const ptrdiff_t n_targets = smp->n_targets, n_order = smp->n_order;
+    const ptrdiff_t *order = smp->order;
     const ptrdiff_t d = cfg->n_features, ps = cfg->problem_stride;
     const int *ind, *indn = NULL;
     ptrdiff_t s, a, nnz, nnzn = 0;
@@ -662,12 +665,15 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_lane_dots)(const FO_REAL *FO_RESTRICT x, const
  * doubles and n_probs FO_REALs. */
 FO_SGD_INLINE void FO_NAME(fo_sgd_run_lanes)(const fo_sgd_config *cfg, fo_sgd_state *st,
                                              double *scratch, const ptrdiff_t *probs,
-                                             ptrdiff_t n_probs, const FO_REAL *data,
-                                             const int *indices, const int *indptr,
-                                             ptrdiff_t n_targets, const FO_REAL *y,
-                                             const FO_REAL *sw, const ptrdiff_t *order,
-                                             ptrdiff_t n_order, FO_REAL *w)
+                                             ptrdiff_t n_probs, const fo_sgd_samples *smp,
+                                             FO_REAL *w)
 {
+    const FO_REAL *data = (const FO_REAL *)smp->data;
+    const FO_REAL *y = (const FO_REAL *)smp->y;
+    const FO_REAL *sw = (const FO_REAL *)smp->sw;
+    const int *indices = smp->indices, *indptr = smp->indptr;
+    const ptrdiff_t n_targets = smp->n_targets, n_order = smp->n_order;
+    const ptrdiff_t *order = smp->order;
     const ptrdiff_t d = cfg->n_features, fs = cfg->feature_stride;
     const int track_norms = fo_sgd_track_norms(cfg);
     double *dots = scratch, *upd = scratch + n_probs, *s2 = scratch + 2 * n_probs;
@@ -711,13 +717,11 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run_lanes)(const fo_sgd_config *cfg, fo_sgd_st
     }
 }
 
-/* Steps over the samples order[0:n_order] for the problems probs[0:n_probs]
- * (indices into states, into the columns of y and the rows of w, aw, q). The
- * problems share the sample order, so each row is fetched once for all of
- * them (one-vs-rest classes cost memory traffic once, not once per class);
- * y is (n_samples, n_targets) row-major for the same reason: a sample's
- * targets share one cache line. sw == NULL means unit sample weights (one
- * random memory access less per sample). When cfg->track_objective, problem
+/* Steps over the samples smp->order[0:n_order] (fo_sgd_samples) for the
+ * problems probs[0:n_probs] (indices into states, into the columns of y and
+ * the rows of w, aw, q). The problems share the sample order, so each row is
+ * fetched once for all of them (one-vs-rest classes cost memory traffic
+ * once, not once per class). When cfg->track_objective, problem
  * k's loss + penalty is added to states[k].objective (the loss alone to
  * states[k].loss_sum), which the caller zeroes
  * at the start of an epoch: an epoch may be run as consecutive slices of its
@@ -725,17 +729,15 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run_lanes)(const fo_sgd_config *cfg, fo_sgd_st
 FO_MULTIVERSION
 static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states,
                                   const ptrdiff_t *probs, ptrdiff_t n_probs,
-                                  const FO_REAL *data, const int *indices,
-                                  const int *indptr, ptrdiff_t n_targets, const FO_REAL *y,
-                                  const FO_REAL *sw, const ptrdiff_t *order,
-                                  ptrdiff_t n_order, FO_REAL *w, FO_REAL *aw, FO_REAL *q)
+                                  const fo_sgd_samples *smp, FO_REAL *w, FO_REAL *aw,
+                                  FO_REAL *q)
 {
     /* A group works on a private copy of its states: neighbouring states are
      * updated by other threads every sample and would share cache lines.
      * Without memory for the copy and the scratch, the problems run one after
      * the other (same result: they are independent; each row is fetched once
      * per problem). */
-    const int lanes = indices != NULL && cfg->feature_stride > 1 && aw == NULL && q == NULL
+    const int lanes = smp->indices != NULL && cfg->feature_stride > 1 && aw == NULL && q == NULL
                       && !(fo_sgd_track_norms(cfg) & FO_SGD_TRACK_L1);
     fo_sgd_state *local = NULL;
     ptrdiff_t a;
@@ -747,11 +749,9 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
         double *scratch = (double *)(local + n_probs);
         for (a = 0; a < n_probs; a++) local[a] = states[probs[a]];
         if (lanes)
-            FO_NAME(fo_sgd_run_lanes)(cfg, local, scratch, probs, n_probs, data, indices,
-                                      indptr, n_targets, y, sw, order, n_order, w);
+            FO_NAME(fo_sgd_run_lanes)(cfg, local, scratch, probs, n_probs, smp, w);
         else
-            FO_NAME(fo_sgd_run)(cfg, local, scratch, probs, n_probs, data, indices, indptr,
-                                n_targets, y, sw, order, n_order, w, aw, q);
+            FO_NAME(fo_sgd_run)(cfg, local, scratch, probs, n_probs, smp, w, aw, q);
         for (a = 0; a < n_probs; a++) states[probs[a]] = local[a];
         free(local);
         return;
@@ -759,8 +759,7 @@ static void FO_NAME(fo_sgd_epoch)(const fo_sgd_config *cfg, fo_sgd_state *states
     for (a = 0; a < n_probs; a++) {
         fo_sgd_state one = states[probs[a]];
         double dot;
-        FO_NAME(fo_sgd_run)(cfg, &one, &dot, probs + a, 1, data, indices, indptr, n_targets,
-                            y, sw, order, n_order, w, aw, q);
+        FO_NAME(fo_sgd_run)(cfg, &one, &dot, probs + a, 1, smp, w, aw, q);
         states[probs[a]] = one;
     }
 }

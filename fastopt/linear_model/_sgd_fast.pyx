@@ -132,13 +132,19 @@ cdef extern from "fo_sgd.h" nogil:
         LR_ADAPTIVE "FO_LR_ADAPTIVE"
         LR_PA1 "FO_LR_PA1"
         LR_PA2 "FO_LR_PA2"
+    ctypedef struct fo_sgd_samples:
+        const void* data
+        const int* indices
+        const int* indptr
+        Py_ssize_t n_targets
+        const void* y
+        const void* sw
+        const Py_ssize_t* order
+        Py_ssize_t n_order
     void fo_sgd_epoch_f32(const fo_sgd_config*, fo_sgd_state*, const Py_ssize_t*, Py_ssize_t,
-                          const float*, const int*, const int*, Py_ssize_t, const float*,
-                          const float*, const Py_ssize_t*, Py_ssize_t, float*, float*, float*)
+                          const fo_sgd_samples*, float*, float*, float*)
     void fo_sgd_epoch_f64(const fo_sgd_config*, fo_sgd_state*, const Py_ssize_t*, Py_ssize_t,
-                          const double*, const int*, const int*, Py_ssize_t, const double*,
-                          const double*, const Py_ssize_t*, Py_ssize_t, double*, double*,
-                          double*)
+                          const fo_sgd_samples*, double*, double*, double*)
     bint fo_sgd_all_finite_f32(const float* w, Py_ssize_t n)
     bint fo_sgd_all_finite_f64(const double* w, Py_ssize_t n)
     void fo_sgd_store_f32(const fo_sgd_config*, fo_sgd_state*, Py_ssize_t, float*, float*,
@@ -411,26 +417,28 @@ cdef class PlainSGD:
         thread stops at its next slice.
         """
         cdef Py_ssize_t n_order = self.order.shape[0]
-        cdef Py_ssize_t start = 0, count
+        cdef Py_ssize_t start = 0
         cdef fo_interrupt_clock clock
+        cdef fo_sgd_samples smp
+        smp.data = self.rows.data
+        smp.indices = self.rows.indices
+        smp.indptr = self.rows.indptr
+        smp.n_targets = self.K
+        smp.y = self.y
+        smp.sw = self.sw
         fo_interrupt_start(&clock)
         while start < n_order:
             if fo_stop_requested(stop):
                 return
-            count = min(<Py_ssize_t> INTERRUPT_SLICE, n_order - start)
+            smp.order = &self.order[start]
+            smp.n_order = min(<Py_ssize_t> INTERRUPT_SLICE, n_order - start)
             if self.rows.is32:
-                fo_sgd_epoch_f32(&self.cfg, self.states, probs, n_probs,
-                                 <const float*> self.rows.data, self.rows.indices,
-                                 self.rows.indptr, self.K, <float*> self.y, <float*> self.sw,
-                                 &self.order[start], count, <float*> self.w, <float*> self.aw,
-                                 <float*> self.q)
+                fo_sgd_epoch_f32(&self.cfg, self.states, probs, n_probs, &smp, <float*> self.w,
+                                 <float*> self.aw, <float*> self.q)
             else:
-                fo_sgd_epoch_f64(&self.cfg, self.states, probs, n_probs,
-                                 <const double*> self.rows.data, self.rows.indices,
-                                 self.rows.indptr, self.K, <double*> self.y,
-                                 <double*> self.sw, &self.order[start], count,
+                fo_sgd_epoch_f64(&self.cfg, self.states, probs, n_probs, &smp,
                                  <double*> self.w, <double*> self.aw, <double*> self.q)
-            start += count
+            start += smp.n_order
             if check_signals and fo_interrupt_pending(&clock):
                 fo_request_stop(stop)
                 return
