@@ -231,6 +231,17 @@ static inline fo_sgd_v4d fo_sgd_vabs(fo_sgd_v4d v)
 /* Whether fo_sgd_axpy computes the next row's dot product (dense rows, vector extensions). */
 #define FO_SGD_FUSED_DOT(ind) (FO_SGD_VECTORS && (ind) == NULL)
 
+/* The loops' typed views of an epoch's samples (fo_sgd_samples *smp): data,
+ * y, sw in the precision FO_REAL of the instantiation, the CSR arrays, the
+ * number of targets and the order. */
+#define FO_SGD_SAMPLE_LOCALS(smp)                                                       \
+    const FO_REAL *data = (const FO_REAL *)(smp)->data;                                 \
+    const FO_REAL *y = (const FO_REAL *)(smp)->y;                                       \
+    const FO_REAL *sw = (const FO_REAL *)(smp)->sw;                                     \
+    const int *indices = (smp)->indices, *indptr = (smp)->indptr;                       \
+    const ptrdiff_t n_targets = (smp)->n_targets, n_order = (smp)->n_order;             \
+    const ptrdiff_t *order = (smp)->order;
+
 #define FO_REAL float
 #define FO_SUFFIX _f32
 #include "fo_sgd_impl.h"

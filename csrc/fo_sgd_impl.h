@@ -487,12 +487,7 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run)(const fo_sgd_config *cfg, fo_sgd_state *s
                                        const fo_sgd_samples *smp, FO_REAL *w, FO_REAL *aw,
                                        FO_REAL *q)
 {
-    const FO_REAL *data = (const FO_REAL *)smp->data;
-    const FO_REAL *y = (const FO_REAL *)smp->y;
-    const FO_REAL *sw = (const FO_REAL *)smp->sw;
-    const int *indices = smp->indices, *indptr = smp->indptr;
-    const ptrdiff_t n_targets = smp->n_targets, n_order = smp->n_order;
-    const ptrdiff_t *order = smp->order;
+    FO_SGD_SAMPLE_LOCALS(smp)
     const ptrdiff_t d = cfg->n_features, ps = cfg->problem_stride;
     const int *ind, *indn = NULL;
     ptrdiff_t s, a, nnz, nnzn = 0;
@@ -668,12 +663,7 @@ FO_SGD_INLINE void FO_NAME(fo_sgd_run_lanes)(const fo_sgd_config *cfg, fo_sgd_st
                                              ptrdiff_t n_probs, const fo_sgd_samples *smp,
                                              FO_REAL *w)
 {
-    const FO_REAL *data = (const FO_REAL *)smp->data;
-    const FO_REAL *y = (const FO_REAL *)smp->y;
-    const FO_REAL *sw = (const FO_REAL *)smp->sw;
-    const int *indices = smp->indices, *indptr = smp->indptr;
-    const ptrdiff_t n_targets = smp->n_targets, n_order = smp->n_order;
-    const ptrdiff_t *order = smp->order;
+    FO_SGD_SAMPLE_LOCALS(smp)
     const ptrdiff_t d = cfg->n_features, fs = cfg->feature_stride;
     const int track_norms = fo_sgd_track_norms(cfg);
     double *dots = scratch, *upd = scratch + n_probs, *s2 = scratch + 2 * n_probs;
