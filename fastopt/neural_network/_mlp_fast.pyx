@@ -479,7 +479,7 @@ cdef void _output_activation(int kind, floating* Z, Py_ssize_t m, Py_ssize_t k) 
 # Python entry points limit BLAS) and the pool is the only threaded layer.
 
 cdef enum:
-    ROW_BLOCK = 32       # minibatch rows per block of the rows job
+    ROW_BLOCK = 64       # minibatch rows per block of the rows job
     PREDICT_BLOCK = 256  # ... when it predicts (MODE_HIDDEN, MODE_PREDICT)
     GRAD_BLOCK = 32      # weight-gradient rows (CSR first layer: columns) per block
     MODE_HIDDEN = 0      # rows job: hidden layers only
