@@ -52,7 +52,7 @@ cdef enum:
     # Block size of the deterministic sum of squares, and its most blocks.
     SUMSQ_BLOCK = 16384
     SUMSQ_MAX_BLOCKS = 256
-    # Elements per chunk of the penalty job (a multiple of FO_PENALTY_BLOCK),
+    # Elements per chunk of the penalty job (a multiple of FO_REDUCE_BLOCK),
     # and its most chunks.
     PENALTY_CHUNK = 32768
     PENALTY_MAX_CHUNKS = 256
