@@ -12,7 +12,6 @@ cdef struct Rows:
     Py_ssize_t n_samples
     Py_ssize_t n_features
     Py_ssize_t nnz               # stored values (n_samples * n_features dense)
-    Py_ssize_t max_row_nnz       # stored values of the longest row
     bint is32                    # float32 values
 
 
@@ -27,6 +26,16 @@ cdef inline Py_ssize_t row_span(const Rows* rows, Py_ssize_t i,
         return rows.n_features
     start[0] = rows.indptr[i]
     return rows.indptr[i + 1] - rows.indptr[i]
+
+
+cdef inline Py_ssize_t max_row_values(const Rows* rows) noexcept nogil:
+    """Stored values of the longest row (one pass over a CSR indptr)."""
+    cdef Py_ssize_t i, longest = 0
+    if rows.indptr == NULL:
+        return rows.n_features
+    for i in range(rows.n_samples):
+        longest = max(longest, rows.indptr[i + 1] - rows.indptr[i])
+    return longest
 
 
 cdef inline double mean_row_values(const Rows* rows) noexcept nogil:

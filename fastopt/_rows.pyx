@@ -36,14 +36,12 @@ cdef Rows rows_of(X, list keep) except *:
         rows.indices = <const int*> cnp.PyArray_DATA(indices)
         rows.indptr = <const int*> cnp.PyArray_DATA(indptr)
         rows.nnz = X.nnz
-        rows.max_row_nnz = int(np.diff(indptr).max(initial=0))
     else:
         data = np.ascontiguousarray(X)
         keep.append(data)
         rows.indices = NULL
         rows.indptr = NULL
         rows.nnz = rows.n_samples * rows.n_features
-        rows.max_row_nnz = rows.n_features
     if data.dtype != np.float32 and data.dtype != np.float64:
         raise TypeError(f"X must be float32 or float64, got {data.dtype}")
     rows.is32 = data.dtype == np.float32

@@ -55,7 +55,7 @@ from fastopt._blas cimport gemm
 from fastopt._openmp cimport on_worker, plan_threads, run_blocks
 from fastopt._openmp import one_blas_thread
 from fastopt._kinds import check_kind
-from fastopt._rows cimport Rows, row_span, rows_of
+from fastopt._rows cimport Rows, max_row_values, mean_row_values, row_span, rows_of
 from fastopt._losses cimport FO_SGD_MAX_DLOSS, fo_sgd_dloss, fo_sgd_loss, softmax
 from fastopt.optim._rules cimport (RuleConfig, RuleState, fo_lr_invscaling, fo_lr_optimal,
                                    rule_drop_schedule, rule_step)
@@ -379,10 +379,11 @@ cdef class PlainSGD:
         # values (PLAIN_NS_PER_VALUE each). One group per thread: every group
         # fetches every sampled row once, and that fetch is most of a
         # problem's cost (dense 200k x 100, 8 classes, 2 threads: four groups
-        # took 3x as long as two; benchmarks/README.md, "Linear models"). A
-        # late worker's group is run by the caller, which never waits.
+        # took 3x as long as two; benchmarks/README.md, "The rule table and
+        # shared numerics"). A late worker's group is run by the caller, which
+        # never waits.
         cdef double work = (<double> n_act * self.order.shape[0] * PLAIN_NS_PER_VALUE
-                            * max(1.0, <double> self.rows.nnz / max(1, self.rows.n_samples)))
+                            * max(1.0, mean_row_values(&self.rows)))
         cdef int nt = plan_threads(work, n_act, self.n_threads)
         cdef Py_ssize_t n_groups = min(n_act, nt)
         if n_act == 0:
@@ -585,7 +586,7 @@ cdef class MinibatchSGD:
     cdef double* wneg
     cdef Py_ssize_t[::1] order
     cdef fo_rng rng
-    cdef Py_ssize_t K, batch_size
+    cdef Py_ssize_t K, batch_size, max_row_nnz
     cdef int loss, penalty, lr_kind, n_threads
     cdef double loss_param, alpha, l1_ratio, eta0, power_t, optimal_init, rate_scale
     cdef bint multinomial, fit_intercept, shuffle
@@ -599,6 +600,7 @@ cdef class MinibatchSGD:
             raise ValueError("the passive-aggressive rates are for the per-sample engine")
         x_keep = []
         self.rows = rows_of(X, x_keep)
+        self.max_row_nnz = max_row_values(&self.rows)
         dtype = np.float32 if self.rows.is32 else np.float64
         self.K = (params.shape[0]) // (self.rows.n_features + 1)
         self.y = _ptr(Y, dtype, "Y", False)
@@ -752,7 +754,7 @@ cdef class MinibatchSGD:
             slot = <int*> malloc(d * sizeof(int))
             feats = <Py_ssize_t*> malloc(d * sizeof(Py_ssize_t))
             # non-zeros of a batch: at most batch_size of the longest rows, at most all
-            pos = <int*> malloc(max(1, min(self.batch_size * self.rows.max_row_nnz,
+            pos = <int*> malloc(max(1, min(self.batch_size * self.max_row_nnz,
                                            self.rows.nnz)) * sizeof(int))
             for buf in range(3):
                 if ss[buf] != NULL:

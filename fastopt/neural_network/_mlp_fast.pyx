@@ -1057,17 +1057,14 @@ cdef void _add_layer_norms(const Net* net, double* norms) noexcept nogil:
 cdef double _penalty(const Net* net, floating* params, floating* grads, floating scale,
                      int n_threads) noexcept nogil:
     """Add ``scale`` times the penalty gradient on the weights; return the penalty."""
-    cdef double sumsq, sumabs
-    if net.l2 == 0.0 and net.l1 == 0.0:
-        return 0.0
-    sumsq = penalty_grad(params, grads, net.n_coef, net.n_coef, scale * net.l2, scale * net.l1,
-                         &sumabs, n_threads)
+    cdef double sumabs
+    cdef double sumsq = penalty_grad(params, grads, net.n_coef, net.n_coef, scale * net.l2,
+                                     scale * net.l1, &sumabs, n_threads)
     return 0.5 * net.l2 * sumsq + net.l1 * sumabs
 
 
-cdef double _penalty_step(const Net* net, RuleConfig* cfg, RuleState* st, floating* params,
-                         floating* grads, floating* s0, floating* s1, floating* s2,
-                         floating scale, int n_threads) noexcept nogil:
+cdef double _penalty_step(const Net* net, const Step* step, floating* params, floating scale,
+                         int n_threads) noexcept nogil:
     """Add the penalty gradient and take one optimizer step; return the penalty.
 
     ``penalised_step`` of :mod:`fastopt.optim`: one fused pass for
@@ -1075,9 +1072,10 @@ cdef double _penalty_step(const Net* net, RuleConfig* cfg, RuleState* st, floati
     pass and then the step otherwise.
     """
     cdef double sumabs
-    cdef double sumsq = penalised_step(cfg, st, params, grads, s0, s1, s2, net.n_coef,
-                                       net.n_params, scale * net.l2, scale * net.l1, &sumabs,
-                                       True, n_threads)
+    cdef double sumsq = penalised_step(step.cfg, step.st, params, <floating*> step.grads,
+                                       <floating*> step.s0, <floating*> step.s1,
+                                       <floating*> step.s2, net.n_coef, net.n_params,
+                                       scale * net.l2, scale * net.l1, &sumabs, True, n_threads)
     return 0.5 * net.l2 * sumsq + net.l1 * sumabs
 
 
@@ -1126,8 +1124,7 @@ cdef double _minibatch(Net* net, const Batch* data, const Py_ssize_t* rows, Py_s
                params if run.norms != NULL else NULL, masked, run.n_threads)
     if run.norms != NULL:
         _add_layer_norms(net, run.norms)
-    batch_loss += _penalty_step(net, step.cfg, step.st, params, grads, <floating*> step.s0,
-                                <floating*> step.s1, <floating*> step.s2, scale, run.n_threads)
+    batch_loss += _penalty_step(net, step, params, scale, run.n_threads)
     return batch_loss / sw_sum
 
 

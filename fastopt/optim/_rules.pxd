@@ -6,8 +6,8 @@
 # a flat parameter buffer without the GIL: schedule -> gradient clipping ->
 # one fused element-wise kernel (csrc/fo_rules.h), split into contiguous
 # per-thread chunks when the buffer is large; penalised_step adds the weight
-# penalty of a prefix of the buffer (fused into scikit-learn's Adam). RuleKind, RuleConfig, RuleState
-# and fo_coef are generated from fastopt/optim/_rule_table.py (see
+# penalty of a prefix of the buffer (fused into scikit-learn's Adam). RuleKind,
+# RuleConfig, RuleState and fo_coef are generated from fastopt/optim/_rule_table.py (see
 # _rule_codegen.py) into _rule_table.pxi.
 
 from cython cimport floating

@@ -304,8 +304,12 @@ cdef double penalty_grad(floating* p, floating* g, Py_ssize_t n_pen, Py_ssize_t 
     ``layout_n`` elements (``fo_penalty_grad`` within a chunk, chunk sums in
     double in order), so they are the same for any thread count and, with
     ``layout_n`` the whole buffer, the same as ``penalised_step``'s fused pass.
+    Without a penalty (``c2 == c1 == 0``) nothing is read and both sums are 0.
     """
     cdef _PenaltyJob job
+    if c2 == 0.0 and c1 == 0.0:
+        sumabs[0] = 0.0
+        return 0.0
     job.g = g
     job.c = NULL
     job.c2 = c2
@@ -332,7 +336,7 @@ cdef double penalised_step(const RuleConfig* cfg, RuleState* st, floating* p, fl
     """
     cdef _PenaltyJob job
     cdef fo_coef c
-    cdef double sumsq = 0.0
+    cdef double sumsq
     if fuse and cfg.kind == RULE_SK_ADAM and cfg.clip_norm == 0.0 and c1 == 0.0:
         c = rule_begin(cfg, st, 0.0)
         job.g = g
@@ -344,9 +348,7 @@ cdef double penalised_step(const RuleConfig* cfg, RuleState* st, floating* p, fl
         job.n_pen = n_pen
         job.n = n
         return _run_penalty(&job, p, n, sumabs, n_threads)
-    sumabs[0] = 0.0
-    if c2 != 0.0 or c1 != 0.0:
-        sumsq = penalty_grad(p, g, n_pen, n, c2, c1, sumabs, n_threads)
+    sumsq = penalty_grad(p, g, n_pen, n, c2, c1, sumabs, n_threads)
     rule_step(cfg, st, p, g, s0, s1, s2, n, n_threads)
     return sumsq
 

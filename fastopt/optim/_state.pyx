@@ -329,14 +329,12 @@ cdef void _step(OptimizerState self, list ps, list gs, floating* dtype_tag=NULL)
 cdef double _penalised_step(OptimizerState self, cnp.ndarray params, cnp.ndarray grads,
                             Py_ssize_t n_pen, double l2, double l1, double* sumabs, bint fused,
                             floating* dtype_tag=NULL):
-    cdef floating* s[3]
-    cdef int k
-    bufs = self._buffers[0]
-    for k in range(3):
-        s[k] = NULL if bufs[k] is None else <floating*> cnp.PyArray_DATA(<cnp.ndarray> bufs[k])
+    cdef floating* s0 = <floating*> self.flat_buffer(0)
+    cdef floating* s1 = <floating*> self.flat_buffer(1)
+    cdef floating* s2 = <floating*> self.flat_buffer(2)
     with nogil:
         return penalised_step(&self.cfg, &self.st, <floating*> cnp.PyArray_DATA(params),
-                              <floating*> cnp.PyArray_DATA(grads), s[0], s[1], s[2], n_pen,
+                              <floating*> cnp.PyArray_DATA(grads), s0, s1, s2, n_pen,
                               cnp.PyArray_SIZE(params), l2, l1, sumabs, fused,
                               fo_omp_max_threads())
 
